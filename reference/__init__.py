@@ -1,0 +1,26 @@
+"""A pure-NumPy reference of the Keras 3 layer abstraction, with gradients.
+
+State is created in `build` with `add_weight`; computation is plain NumPy in `call`; gradients
+come from `GradientTape`, which records NumPy calls through NumPy's own dispatch protocols.
+Importing this package never imports tensorflow or keras.
+"""
+
+from . import activations, autodiff, constraints, initializers, layers, regularizers
+from .autodiff import GradientTape, TrackedArray
+from .input_spec import InputSpec
+from .layer import Layer
+from .variable import Variable
+
+__all__ = [
+    "GradientTape",
+    "InputSpec",
+    "Layer",
+    "TrackedArray",
+    "Variable",
+    "activations",
+    "autodiff",
+    "constraints",
+    "initializers",
+    "layers",
+    "regularizers",
+]

@@ -1,0 +1,26 @@
+"""Reverse-mode autodiff over plain NumPy: GradientTape, TrackedArray and the VJP table."""
+
+from . import vjps  # noqa: F401  (fills the rule table)
+from .tape import (
+    GradientTape,
+    MissingVJPError,
+    TrackedArray,
+    is_recording,
+    paused,
+    unbroadcast,
+    vjp,
+)
+from .vjps import defvjp, defvjp_argnum, defvjp_sequence
+
+__all__ = [
+    "GradientTape",
+    "MissingVJPError",
+    "TrackedArray",
+    "defvjp",
+    "defvjp_argnum",
+    "defvjp_sequence",
+    "is_recording",
+    "paused",
+    "unbroadcast",
+    "vjp",
+]

@@ -1,0 +1,570 @@
+"""Layer: state created in `build` with `add_weight`, computation in `call`, as in Keras 3."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import inspect
+import re
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import initializers, regularizers
+from .autodiff import tape as _tape
+from .autodiff.tape import TrackedArray
+from .input_spec import assert_input_compatibility
+from .variable import FLOAT_DTYPES, Variable, standardize_dtype
+
+_state = threading.local()
+_name_uids: collections.defaultdict = collections.defaultdict(int)
+
+
+def to_snake_case(name: str) -> str:
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(prefix: str) -> str:
+    """Keras's auto names: "dense", "dense_1", ... with one global counter per prefix."""
+    name = prefix if prefix not in _name_uids else f"{prefix}_{_name_uids[prefix]}"
+    _name_uids[prefix] += 1
+    return name
+
+
+def _scope() -> list:
+    if not hasattr(_state, "scope"):
+        _state.scope = []
+    return _state.scope
+
+
+def _policy_name(dtype: Any, layer: str) -> str:
+    if isinstance(dtype, dict):  # a serialized DTypePolicy
+        dtype = dtype.get("config", {}).get("name")
+    name = standardize_dtype(getattr(dtype, "name", dtype), "dtype")
+    if name not in FLOAT_DTYPES:
+        raise ValueError(
+            f"Layer {layer!r}: dtype must be one of {list(FLOAT_DTYPES)}. Received: dtype={dtype!r}"
+        )
+    return name
+
+
+def _is_input(x) -> bool:
+    return x is None or isinstance(x, np.ndarray | np.generic | TrackedArray | Variable)
+
+
+def _leaves(s) -> list:
+    return _tape._flatten(s)
+
+
+_KERAS3_ORDER = ("shape", "initializer", "dtype")
+_KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+
+
+class Layer:
+    """The base class of every layer: state in Variables, `build` once, then `call`.
+
+    Computes: __call__(x) = call(x), after build(x.shape) on the first call.
+    Keras: keras.layers.Layer(*, activity_regularizer=None, trainable=True, dtype=None,
+    autocast=True, name=None).
+    Differences: float16/32/64 policies only (no mixed precision), no masking, no symbolic
+    (KerasTensor) calls; add_weight also takes Keras 2's name-first form; a failed build changes
+    nothing (Keras keeps the variables created before the failure).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # As Keras: wrap this instance's build so that a manual layer.build(shape) also marks
+        # the layer built, and remember the constructor arguments for the automatic get_config.
+        object.__setattr__(obj, "build", _build_wrapper(obj, obj.build))
+        try:
+            bound = inspect.signature(cls.__init__).bind(obj, *args, **kwargs)
+            bound.apply_defaults()
+            config = dict(bound.arguments)
+            config.pop("self")
+            config.update(config.pop("kwargs", {}))
+        except TypeError:
+            config = None
+        object.__setattr__(obj, "_auto_config", config)
+        return obj
+
+    def __init__(
+        self,
+        *,
+        activity_regularizer: Any = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        autocast: bool = True,
+        name: str | None = None,
+        **kwargs: Any,
+    ):
+        cls_name = type(self).__name__
+        unknown = {k: v for k, v in kwargs.items() if k not in ("input_dim", "input_shape")}
+        if unknown:
+            raise ValueError(f"Unrecognized keyword arguments passed to {cls_name}: {unknown}")
+        if kwargs:
+            warnings.warn(
+                f"Do not pass an `input_shape`/`input_dim` argument to a layer ({cls_name}); "
+                "the reference builds from the first call's input.",
+                stacklevel=2,
+            )
+        if not isinstance(trainable, bool):
+            raise ValueError(
+                f"Expected `trainable` to be a boolean. Received: trainable={trainable} "
+                f"(of type {type(trainable)})"
+            )
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name} (of type {type(name)})"
+            )
+        self._dtype = _policy_name(dtype, cls_name)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._trainable_variables: list[Variable] = []
+        self._non_trainable_variables: list[Variable] = []
+        self._layers: list[Layer] = []
+        self._losses: list = []
+        self._trainable = trainable
+        self.autocast = autocast
+        self.name = name or unique_name(to_snake_case(cls_name))
+        self.built = False
+        self._locked = False
+        self._path = None
+        self.input_spec = None
+
+    # -- tracking -----------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        tracked = self.__dict__.get("_layers")
+        if tracked is not None and not name.startswith("__"):
+            new_layers = [x for x in _leaves_of(value, Layer) if x is not self and x not in tracked]
+            new_vars = [v for v in _leaves_of(value, Variable) if not self._owns(v)]
+            if (new_layers or new_vars) and self._locked:
+                raise ValueError(
+                    "You cannot add new elements of state (variables or sub-layers) to a layer "
+                    "that is already built. All state must be created in the `__init__()` "
+                    "method or in the `build()` method."
+                )
+            tracked.extend(new_layers)
+            for v in new_vars:
+                self._track_variable(v)
+        object.__setattr__(self, name, value)
+
+    def _owns(self, v: Variable) -> bool:
+        return any(v is w for w in self._trainable_variables + self._non_trainable_variables)
+
+    def _track_variable(self, v: Variable) -> None:
+        if not self._trainable:
+            v.trainable = False
+        (self._trainable_variables if v.trainable else self._non_trainable_variables).append(v)
+
+    def _sublayers(self) -> list[Layer]:
+        """Direct sub-layers in first-assignment order (those appended to lists later too)."""
+        for value in list(self.__dict__.values()):
+            for layer in _leaves_of(value, Layer):
+                if layer is not self and layer not in self._layers:
+                    self._layers.append(layer)
+        return self._layers
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Own trainable, own non-trainable, then each sub-layer's weights (Keras 3 order)."""
+        out, seen = [], set()
+        for v in self._trainable_variables + self._non_trainable_variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._sublayers():
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if v.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if not v.trainable] if self.trainable else self.weights
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Freeze or unfreeze this layer and every sub-layer (non-trainable state is untouched)."""
+        self._trainable = bool(value)
+        for v in self._trainable_variables:
+            v.trainable = bool(value)
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    @property
+    def dtype(self) -> str:
+        return self._dtype
+
+    variable_dtype = compute_dtype = input_dtype = dtype
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    # -- weights in and out ------------------------------------------------------------------
+    def add_weight(
+        self,
+        *args: Any,
+        shape: Any = None,
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool | None = True,
+        autocast: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        aggregation: str | None = "none",
+        overwrite_with_gradient: bool = False,
+        name: str | None = None,
+    ) -> Variable:
+        """Create a Variable owned by this layer, as Keras 3's add_weight.
+
+        Keras: Layer.add_weight(shape=None, initializer=None, dtype=None, trainable=True,
+        autocast=True, regularizer=None, constraint=None, aggregation="none",
+        overwrite_with_gradient=False, name=None); at most 3 positionals (shape, initializer,
+        dtype).
+        Differences: Keras 2's form `add_weight("kernel", shape, dtype, initializer, ...)` (a
+        string first) is also accepted; Keras 3 raises ValueError for it.
+        """
+        self._check_super_called()
+        given = dict(shape=shape, initializer=initializer, dtype=dtype, name=name,
+                     regularizer=regularizer, trainable=trainable, constraint=constraint)
+        order = _KERAS2_ORDER if args and isinstance(args[0], str) else _KERAS3_ORDER
+        if len(args) > len(order):
+            raise TypeError(
+                f"add_weight() takes at most {len(order)} positional arguments but "
+                f"{len(args)} were given."
+            )
+        for key, value in zip(order, args):
+            if key in _KERAS3_ORDER + ("name",) and given[key] is not None:
+                raise ValueError(f"`{key}` was passed both positionally and as a keyword argument.")
+            given[key] = value
+        shape, dtype, name = given["shape"], given["dtype"], given["name"]
+        regularizer, constraint = given["regularizer"], given["constraint"]
+        trainable = True if given["trainable"] is None else given["trainable"]
+        if aggregation not in (None, "none", "mean", "sum", "only_first_replica"):
+            raise ValueError(
+                "Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
+                f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}"
+            )
+        if self._locked:
+            raise ValueError(
+                "You cannot add new elements of state (variables or sub-layers) to a layer that "
+                "is already built. All state must be created in the `__init__()` method or in "
+                "the `build()` method."
+            )
+        dtype = standardize_dtype(dtype or self.variable_dtype)
+        if shape is None:
+            shape = ()
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        shape = tuple(None if d is None else int(d) for d in shape)
+        init = given["initializer"]
+        if init is None:
+            init = initializers.get("glorot_uniform" if "float" in dtype else "zeros")
+        elif not callable(init) or isinstance(init, type | dict):
+            init = initializers.get(init)
+        with self._name_scope():
+            prefix = "/".join(layer.name for layer in _scope())
+            name = name if name is not None else unique_name("variable")
+            variable = Variable(
+                init,
+                shape=shape,
+                dtype=dtype,
+                trainable=trainable,
+                name=name,
+                path=f"{prefix}/{name}" if isinstance(name, str) else None,
+                regularizer=regularizers.get(regularizer),
+                constraint=_get_constraint(constraint),
+            )
+        self._track_variable(variable)
+        return variable
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: list) -> None:
+        """Assign every weight, in `weights` order; nothing is assigned unless all fit."""
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting {len(params)} weights."
+            )
+        values = [np.asarray(w) for w in weights]
+        for v, w in zip(params, values, strict=True):
+            if v.shape != w.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {v.shape} is not compatible with provided "
+                    f"weight shape {w.shape} (weight {v.path!r})."
+                )
+        for v, w in zip(params, values, strict=True):
+            v.assign(w)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(np.prod(v.shape) for v in self.weights))
+
+    # -- losses --------------------------------------------------------------------------------
+    def add_loss(self, loss: Any) -> None:
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        """Own add_loss values, sub-layers' ones, then regularizers of trainable weights (lazy)."""
+        out = list(self._losses)
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+        return out + [v.regularizer(v) for v in self.trainable_weights if v.regularizer]
+
+    def _flatten_layers(self) -> list[Layer]:
+        out: list[Layer] = []
+        for layer in self._sublayers():
+            if layer not in out:
+                out.append(layer)
+                out.extend(x for x in layer._flatten_layers() if x not in out)
+        return out
+
+    # -- the call ------------------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create the state; the default creates none."""
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `call()` method implemented."
+        )
+
+    def compute_output_shape(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `compute_output_shape` method "
+            "implemented. Should implement `def compute_output_shape(self, input_shape)`."
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_super_called()
+        args = _tape._map_structure(self._convert_input, args)
+        kwargs = {k: _tape._map_structure(self._convert_input, v) for k, v in kwargs.items()}
+        for arg in _leaves(args):
+            if not _is_input(arg):
+                raise ValueError(
+                    "Only input tensors may be passed as positional arguments. The following "
+                    f"argument value should be passed as a keyword argument: {arg} "
+                    f"(of type {type(arg)})"
+                )
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        assert_input_compatibility(self.input_spec, first, self.name)
+        if not self.built:
+            self.build(_build_shapes(self, args, kwargs))
+            assert_input_compatibility(self.input_spec, first, self.name)
+        entry = getattr(_state, "context", None) is None
+        if entry:
+            _state.context = {}
+            for layer in [self, *self._flatten_layers()]:
+                layer._losses.clear()
+        try:
+            self._resolve_training(args, kwargs, _state.context)
+            with self._name_scope():
+                if (
+                    _tape.is_recording()
+                    and getattr(type(self), "vjp", None) is not None
+                    and _tape.layer_vjps_enabled()
+                    and len(args) == 1
+                ):
+                    outputs = _tape.record_layer_call(self, self.call, args[0], kwargs)
+                else:
+                    outputs = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                for out in _leaves(outputs):
+                    loss = self.activity_regularizer(out)
+                    if np.ndim(out) > 0 and np.shape(out)[0]:
+                        loss = loss / np.shape(out)[0]
+                    self.add_loss(loss)
+        finally:
+            if entry:
+                _state.context = None
+        return outputs
+
+    def _convert_input(self, x: Any) -> Any:
+        if isinstance(x, Variable):
+            x = x._read()
+        elif isinstance(x, np.generic):
+            x = np.asarray(x)
+        if isinstance(x, np.ndarray):
+            x = _tape.track_input(x)
+        if (
+            self.autocast
+            and isinstance(x, np.ndarray | TrackedArray)
+            and np.issubdtype(x.dtype, np.floating)
+            and x.dtype != np.dtype(self.compute_dtype)
+        ):
+            x = x.astype(self.compute_dtype)
+        return x
+
+    def _resolve_training(self, args: tuple, kwargs: dict, context: dict) -> None:
+        """Keras 3.15's rule: explicit value, else the outer call's, else call()'s default.
+
+        The resolved value is stored in the one context of this top-level call, so it reaches
+        later sibling layers too (Keras 3.15 behaves so; keras-notes 1.4).
+        """
+        params = _call_params(type(self))
+        names = list(params)
+        index = names.index("training") if "training" in params else None
+        positional = index is not None and index < len(args)
+        if "training" in kwargs:
+            value = kwargs["training"] if index is not None else kwargs.pop("training")
+        elif positional:
+            value = args[index]
+        elif context.get("training") is not None:
+            value = context["training"]
+        else:
+            default = params["training"].default if index is not None else None
+            value = None if default is inspect.Parameter.empty else default
+        context["training"] = value
+        if index is not None and not positional and value is not None:
+            kwargs["training"] = value
+
+    # -- names, config -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _name_scope(self):
+        scope = _scope()
+        pushed = not scope or scope[-1] is not self
+        if pushed:
+            scope.append(self)
+        try:
+            yield
+        finally:
+            if pushed:
+                scope.pop()
+
+    def _check_super_called(self) -> None:
+        if "_layers" not in self.__dict__:
+            raise RuntimeError(
+                f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` as "
+                "the first statement in the `__init__()` method. Go add it!"
+            )
+
+    def get_config(self) -> dict:
+        self._check_super_called()
+        config: dict[str, Any] = {"name": self.name}
+        overridden = type(self).get_config is not Layer.get_config
+        if not overridden and type(self).__init__ is not Layer.__init__:
+            extra = dict(self._auto_config or {})
+            if not _plain_config(extra):
+                raise NotImplementedError(
+                    f"Object {type(self).__name__} was created by passing non-serializable "
+                    "argument values in `__init__()`, and therefore the object must override "
+                    "`get_config()` in order to be serializable."
+                )
+            extra.pop("name", None)
+            config.update(extra)
+            params = inspect.signature(type(self).__init__).parameters
+            if "name" not in params and "kwargs" not in params:
+                del config["name"]  # Keras 3.15 drops it too (keras-notes 4.1)
+        config["trainable"] = self.trainable
+        config["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
+                           "config": {"name": self.dtype}, "registered_name": None}  # fmt: skip
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        try:
+            return cls(**config)
+        except Exception as e:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
+                f"Exception encountered: {e}"
+            ) from e
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _leaves_of(value: Any, kind: type) -> list:
+    if isinstance(value, kind):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple | set):
+        return [x for v in value for x in _leaves_of(v, kind)]
+    return []
+
+
+@functools.cache
+def _call_params(cls: type) -> dict:
+    params = dict(inspect.signature(cls.call).parameters)
+    params.pop("self", None)
+    return params
+
+
+def _build_shapes(layer: Layer, args: tuple, kwargs: dict) -> Any:
+    """What Keras 3 passes to build: the first input's shape as a tuple (lists/dicts kept)."""
+    def shape_of(x):
+        return _tape._map_structure(lambda t: None if t is None else tuple(t.shape), x)
+
+    first = args[0] if args else next(iter(kwargs.values()))
+    return shape_of(first)
+
+
+def _build_wrapper(layer: Layer, build):
+    """Run build in the layer's name scope, mark it built and lock it; on failure undo it all."""
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        layer._check_super_called()
+        saved = dict(layer.__dict__)
+        saved_lists = {k: list(v) for k, v in saved.items() if isinstance(v, list)}
+        try:
+            with layer._name_scope():
+                object.__setattr__(layer, "_path", "/".join(x.name for x in _scope()))
+                build(*args, **kwargs)
+        except BaseException:
+            layer.__dict__.clear()
+            layer.__dict__.update(saved)
+            for k, v in saved_lists.items():
+                saved[k][:] = v
+            raise
+        layer.built = True
+        layer._locked = True
+
+    return wrapper
+
+
+def _plain_config(value: Any) -> bool:
+    if isinstance(value, str | int | float | bool | type(None)):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain_config(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain_config(v) for v in value.values())
+    return False
+
+
+def _get_constraint(constraint: Any) -> Any:
+    if constraint is None:
+        return None
+    from . import constraints
+
+    return constraints.get(constraint)

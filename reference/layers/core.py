@@ -1,0 +1,135 @@
+"""Core layers: Dense."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations, constraints, initializers, regularizers
+from ..autodiff import vjp as traced_vjp
+from ..input_spec import InputSpec
+from ..layer import Layer
+
+
+class Dense(Layer):
+    """Densely-connected layer: a matrix product over the last axis, a bias and an activation.
+
+    Computes: y = activation(x @ kernel + bias), over every leading axis of x.
+    VJP: dz = activation'(z)^T dy;  dx = dz @ kernel.T;  dkernel = x.T @ dz and dbias = sum(dz),
+    with x and dz flattened over all leading axes (one GEMM each).
+    Keras: keras.layers.Dense(units, activation=None, use_bias=True,
+    kernel_initializer="glorot_uniform", bias_initializer="zeros", ...).
+    Differences: no LoRA and no quantization (lora_rank and quantization_config must be None).
+
+    Input shape: (..., input_dim), rank >= 2.  Output shape: (..., units).
+    Weights: kernel (input_dim, units), then bias (units,).
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
+        quantization_config: Any = None,
+        **kwargs: Any,
+    ):
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive integer. "
+                f"Received: units={units}"
+            )
+        if lora_rank is not None or lora_alpha is not None or quantization_config is not None:
+            raise NotImplementedError(
+                "Dense: LoRA and quantization are not part of the reference (it keeps the "
+                "layer's math only). Received: "
+                f"lora_rank={lora_rank}, lora_alpha={lora_alpha}, "
+                f"quantization_config={quantization_config}"
+            )
+        # Resolve every named object before any state exists, so a bad name changes nothing.
+        activation = activations.get(activation)
+        kernel_initializer = initializers.get(kernel_initializer)
+        bias_initializer = initializers.get(bias_initializer)
+        kernel_regularizer = regularizers.get(kernel_regularizer)
+        bias_regularizer = regularizers.get(bias_regularizer)
+        kernel_constraint = constraints.get(kernel_constraint)
+        bias_constraint = constraints.get(bias_constraint)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = units
+        self.activation = activation
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape: tuple) -> None:
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_shape[-1], self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
+
+    def call(self, inputs, training=None):
+        x = np.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            x = x + self.bias
+        return self.activation(x)
+
+    def vjp(self, inputs: np.ndarray, output_grad: np.ndarray, training=None):
+        kernel = self.kernel.value
+        dz = output_grad
+        if self.activation is not activations.linear:
+            z = np.matmul(inputs, kernel)
+            if self.bias is not None:
+                z = z + self.bias.value
+            _, activation_vjp = traced_vjp(self.activation, z)
+            (dz,) = activation_vjp(output_grad)
+        x2 = inputs.reshape(-1, kernel.shape[0])
+        dz2 = dz.reshape(-1, self.units)
+        grads = {"kernel": x2.T @ dz2}
+        if self.bias is not None:
+            grads["bias"] = dz2.sum(axis=0)
+        return np.matmul(dz, kernel.T), grads
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
+        }

@@ -1,0 +1,212 @@
+"""Normalization layers: BatchNormalization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import constraints, initializers, regularizers
+from ..input_spec import InputSpec
+from ..layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature with batch statistics (training) or moving statistics (inference).
+
+    Computes: y = gamma * (x - mean) / sqrt(var + epsilon) + beta, as TF does it:
+    inv = gamma / sqrt(var + epsilon);  y = x * inv + (beta - mean * inv).
+    Training (training=True and layer.trainable): mean, var = the batch's biased moments over
+    every axis but `axis`; then moving_stat <- moving_stat * momentum + stat * (1 - momentum).
+    VJP (training): with xh = (x - mean) / sqrt(var + eps) and N reduced elements per feature,
+    dbeta = sum(dy);  dgamma = sum(dy * xh);  dx = gamma / sqrt(var + eps) / N *
+    (N * dy - dbeta - xh * dgamma).
+    VJP (inference): dx = dy * inv;  dgamma = sum(dy * (x - mm)) / sqrt(mv + eps);
+    dbeta = sum(dy);  dmoving_mean = -sum(dy) * inv;  dmoving_variance = -0.5 * sum(dy * (x - mm))
+    * inv / (mv + eps).
+    Keras: keras.layers.BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True,
+    scale=True, ...).
+    Differences: no masks, no renorm (renorm=True raises NotImplementedError); synchronized is
+    accepted and means nothing on one device, as in Keras.
+
+    Input shape: any rank >= 1 with a known `axis`.  Output shape: same as input.
+    Weights: gamma (if scale), beta (if center), moving_mean, moving_variance (non-trainable).
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        moving_mean_initializer: Any = "zeros",
+        moving_variance_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
+        renorm: bool = False,
+        renorm_clipping: dict | None = None,
+        renorm_momentum: float = 0.99,
+        synchronized: bool = False,
+        **kwargs: Any,
+    ):
+        if renorm:
+            raise NotImplementedError(
+                "BatchNormalization: renorm=True is not implemented in the reference yet. "
+                f"Received: renorm={renorm}"
+            )
+        resolved = dict(
+            beta_initializer=initializers.get(beta_initializer),
+            gamma_initializer=initializers.get(gamma_initializer),
+            moving_mean_initializer=initializers.get(moving_mean_initializer),
+            moving_variance_initializer=initializers.get(moving_variance_initializer),
+            beta_regularizer=regularizers.get(beta_regularizer),
+            gamma_regularizer=regularizers.get(gamma_regularizer),
+            beta_constraint=constraints.get(beta_constraint),
+            gamma_constraint=constraints.get(gamma_constraint),
+        )
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = center
+        self.scale = scale
+        self.renorm = renorm
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
+        self.synchronized = synchronized
+        for key, value in resolved.items():
+            setattr(self, key, value)
+        self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+
+    def build(self, input_shape: tuple) -> None:
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"Layer '{self.name}': axis {self.axis} is out of bounds for input shape "
+                f"{tuple(input_shape)}. Received: axis={self.axis}"
+            )
+        shape = (input_shape[self.axis],)
+        if self.scale:
+            self.gamma = self.add_weight(
+                shape=shape, name="gamma", initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                trainable=True, autocast=False,
+            )  # fmt: skip
+        if self.center:
+            self.beta = self.add_weight(
+                shape=shape, name="beta", initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                trainable=True, autocast=False,
+            )  # fmt: skip
+        self.moving_mean = self.add_weight(
+            shape=shape, name="moving_mean", initializer=self.moving_mean_initializer,
+            trainable=False, autocast=False,
+        )  # fmt: skip
+        self.moving_variance = self.add_weight(
+            shape=shape, name="moving_variance", initializer=self.moving_variance_initializer,
+            trainable=False, autocast=False,
+        )  # fmt: skip
+        self.input_spec = InputSpec(ndim=rank, axes={self.axis: input_shape[self.axis]})
+
+    def _axes(self, x) -> tuple[tuple, tuple]:
+        """(reduction axes, shape that broadcasts a per-feature vector against x)."""
+        axis = self.axis % x.ndim
+        shape = [1] * x.ndim
+        shape[axis] = x.shape[axis]
+        return tuple(i for i in range(x.ndim) if i != axis), tuple(shape)
+
+    def _in_training(self, training) -> bool:
+        return bool(training) and self.trainable
+
+    def _stats(self, x, training):
+        """(mean, variance) in x's broadcast shape: the batch's in training, else the moving."""
+        axes, shape = self._axes(x)
+        if self._in_training(training):
+            mean = np.mean(x, axis=axes, keepdims=True)
+            return mean, np.mean(np.square(x - mean), axis=axes, keepdims=True)
+        mm = np.reshape(self.moving_mean, shape).astype(x.dtype)
+        return mm, np.reshape(self.moving_variance, shape).astype(x.dtype)
+
+    def _affine(self, x):
+        """(gamma, beta) in x's broadcast shape and dtype, None where disabled."""
+        _, shape = self._axes(x)
+        gamma = None if self.gamma is None else np.reshape(self.gamma, shape).astype(x.dtype)
+        beta = None if self.beta is None else np.reshape(self.beta, shape).astype(x.dtype)
+        return gamma, beta
+
+    def call(self, inputs, training=None):
+        # float16 inputs are normalized in float32, as Keras does, then cast back.
+        x = inputs.astype(np.result_type(inputs.dtype, np.float32))
+        mean, var = self._stats(x, training)
+        if self._in_training(training):
+            m = self.momentum
+            self.moving_mean.assign(
+                self.moving_mean.value.astype(x.dtype) * m + np.ravel(np.asarray(mean)) * (1.0 - m)
+            )
+            self.moving_variance.assign(
+                self.moving_variance.value.astype(x.dtype) * m
+                + np.ravel(np.asarray(var)) * (1.0 - m)
+            )
+        gamma, beta = self._affine(x)
+        inv = 1.0 / np.sqrt(var + self.epsilon)
+        if gamma is not None:
+            inv = inv * gamma
+        shift = -mean * inv if beta is None else beta - mean * inv
+        return (x * inv + shift).astype(self.compute_dtype)
+
+    def vjp(self, inputs: np.ndarray, output_grad: np.ndarray, training=None):
+        x = inputs.astype(np.result_type(inputs.dtype, np.float32))
+        g = output_grad.astype(x.dtype)
+        axes, _ = self._axes(x)
+        mean, var = self._stats(x, training)
+        gamma, _ = self._affine(x)
+        rstd = 1.0 / np.sqrt(var + self.epsilon)
+        scale = rstd if gamma is None else rstd * gamma
+        x_hat = (x - mean) * rstd
+        dbeta = np.sum(g, axis=axes, keepdims=True)
+        dgamma = np.sum(g * x_hat, axis=axes, keepdims=True)
+        grads: dict[str, Any] = {"moving_mean": None, "moving_variance": None}
+        if self._in_training(training):
+            n = x.size // mean.size
+            dx = scale / n * (n * g - dbeta - x_hat * dgamma)
+        else:
+            dx = g * scale
+            grads["moving_mean"] = np.ravel(-dbeta * scale)
+            grads["moving_variance"] = np.ravel(-0.5 * dgamma * scale * rstd)
+        if self.gamma is not None:
+            grads["gamma"] = np.ravel(dgamma)
+        if self.beta is not None:
+            grads["beta"] = np.ravel(dbeta)
+        return dx.astype(inputs.dtype), grads
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(
+                self.moving_variance_initializer
+            ),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized,
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
+        }
