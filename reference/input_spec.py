@@ -43,7 +43,11 @@ class InputSpec:
 
     def __repr__(self) -> str:
         fields = ("dtype", "shape", "ndim", "max_ndim", "min_ndim", "axes")
-        return "InputSpec(" + ", ".join(f"{f}={getattr(self, f)}" for f in fields if getattr(self, f)) + ")"  # noqa: E501
+        return (
+            "InputSpec("
+            + ", ".join(f"{f}={getattr(self, f)}" for f in fields if getattr(self, f))
+            + ")"
+        )  # noqa: E501
 
 
 def assert_input_compatibility(input_spec, inputs, layer_name: str) -> None:
