@@ -19,24 +19,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = parser.parse_args(argv)
     rows, start = [], time.perf_counter()
-    header = (f"{'case':<72} {'dtype':<8} {'oracle':<6} {'out err':>9} {'grad err':>9} "
-              f"{'tol':>8}  result")  # fmt: skip
+    header = (
+        f"{'case':<72} {'dtype':<8} {'oracle':<6} {'out err':>9} {'grad err':>9} {'tol':>8}  result"
+    )
     print(header)
     print("-" * len(header))
     for case, dtype, oracle in suite():
-        row = {"case": case.id, "layer": case.layer, "config": repr(case.config),
-               "dtype": dtype, "oracle": oracle}  # fmt: skip
+        row = {
+            "case": case.id,
+            "layer": case.layer,
+            "config": repr(case.config),
+            "dtype": dtype,
+            "oracle": oracle,
+        }
         try:
             report = run_case(case, dtype, oracle)
-            row.update(output_error=report.worst("output"), gradient_error=report.worst("d "),
-                       state_error=report.worst("weight"), tolerance=report.rows[0].tolerance,
-                       status="PASS")  # fmt: skip
+            row.update(
+                output_error=report.worst("output"),
+                gradient_error=report.worst("d "),
+                state_error=report.worst("weight"),
+                tolerance=report.rows[0].tolerance,
+                status="PASS",
+            )
         except ParityError as e:
-            row.update(output_error=None, gradient_error=None, state_error=None,
-                       tolerance=None, status="FAIL", detail=str(e))  # fmt: skip
+            row.update(
+                output_error=None,
+                gradient_error=None,
+                state_error=None,
+                tolerance=None,
+                status="FAIL",
+                detail=str(e),
+            )
         rows.append(row)
-        print(f"{case.id[:72]:<72} {dtype:<8} {oracle:<6} {_fmt(row['output_error'])} "
-              f"{_fmt(row['gradient_error'])} {_fmt(row['tolerance'], 8)}  {row['status']}")  # fmt: skip
+        print(
+            f"{case.id[:72]:<72} {dtype:<8} {oracle:<6} {_fmt(row['output_error'])} "
+            f"{_fmt(row['gradient_error'])} {_fmt(row['tolerance'], 8)}  {row['status']}"
+        )
         if row["status"] == "FAIL":
             print("    " + row["detail"].replace("\n", "\n    "))
     failed = sum(r["status"] == "FAIL" for r in rows)

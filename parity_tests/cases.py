@@ -29,8 +29,23 @@ class Case:
         return f"{self.layer}({config}) x{self.input_shape} training={self.training}"
 
 
-ACTIVATIONS = ["relu", "tanh", "sigmoid", "gelu", "softmax", "elu", "selu", "softplus", "silu",
-               "hard_sigmoid", "leaky_relu", "log_softmax", "mish", "softsign", "relu6"]  # fmt: skip
+ACTIVATIONS = [
+    "relu",
+    "tanh",
+    "sigmoid",
+    "gelu",
+    "softmax",
+    "elu",
+    "selu",
+    "softplus",
+    "silu",
+    "hard_sigmoid",
+    "leaky_relu",
+    "log_softmax",
+    "mish",
+    "softsign",
+    "relu6",
+]
 
 CASES: list[Case] = [
     # Dense: units, activations, bias, input rank (leading axes flattened in the VJP).
@@ -57,8 +72,14 @@ CASES: list[Case] = [
     Case("BatchNormalization", dict(momentum=0.9, epsilon=1e-5), (64, 6), training=True),
     Case("BatchNormalization", dict(trainable=False), (8, 3), training=True),
     # The seed tutorial's layer, ported (reference.examples) vs today's TF (tf_layers.examples).
-    Case("MyDenseLayer", dict(num_outputs=10), (10, 5), keras=False, dtypes=("float32",),
-         dtype_arg=False),  # the tutorial's constructor has no dtype argument
+    Case(
+        "MyDenseLayer",
+        dict(num_outputs=10),
+        (10, 5),
+        keras=False,
+        dtypes=("float32",),
+        dtype_arg=False,
+    ),  # the tutorial's constructor has no dtype argument
 ]
 
 

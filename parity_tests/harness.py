@@ -213,7 +213,9 @@ def _compare(name: str, a, b, rtol: float, atol: float) -> Row:
     max_abs = float(np.max(diff)) if diff.size else 0.0
     finite = np.abs(b[np.isfinite(b)])
     scale = float(np.max(finite)) if finite.size else 0.0
-    worst = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.size else ()
+    worst = (
+        tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.size else ()
+    )
     ok = bool(max_abs <= atol + rtol * scale)  # False for NaN or inf errors
     return Row(name, max_abs, max_abs / scale if scale else max_abs, worst, rtol, ok)
 

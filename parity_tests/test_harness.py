@@ -41,14 +41,27 @@ class TransposedKernel(reference.Layer):
 
 
 BUGS = [
-    ("vjp bug", lambda: BiasBug(3, dtype="float64"), lambda: tf.keras.layers.Dense(3,
-     dtype="float64"), False, "d bias"),  # fmt: skip
-    ("state bug", lambda: MomentumBug(dtype="float64"),
-     lambda: tf.keras.layers.BatchNormalization(dtype="float64"), True,
-     "weight moving_mean after call"),  # fmt: skip
-    ("layout bug", lambda: TransposedKernel(dtype="float64"),
-     lambda: tf.keras.layers.Dense(3, use_bias=False, dtype="float64"), False,
-     "Weight layout differs"),  # fmt: skip
+    (
+        "vjp bug",
+        lambda: BiasBug(3, dtype="float64"),
+        lambda: tf.keras.layers.Dense(3, dtype="float64"),
+        False,
+        "d bias",
+    ),  # fmt: skip
+    (
+        "state bug",
+        lambda: MomentumBug(dtype="float64"),
+        lambda: tf.keras.layers.BatchNormalization(dtype="float64"),
+        True,
+        "weight moving_mean after call",
+    ),  # fmt: skip
+    (
+        "layout bug",
+        lambda: TransposedKernel(dtype="float64"),
+        lambda: tf.keras.layers.Dense(3, use_bias=False, dtype="float64"),
+        False,
+        "Weight layout differs",
+    ),  # fmt: skip
 ]
 
 

@@ -12,12 +12,11 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 import inspect  # noqa: E402
+import re
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
-import re
-
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from keras.src import initializers as keras_initializers_src  # noqa: E402

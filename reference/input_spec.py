@@ -88,6 +88,7 @@ def assert_input_compatibility(input_spec, inputs, layer_name: str) -> None:
                 raise ValueError(f"{head} expected axis {axis} of input shape to have value "
                                  f"{value}, but received input with shape {shape}")  # fmt: skip
         if spec.shape is not None and any(
-            s is not None and d is not None and s != d for s, d in zip(spec.shape, shape)
+            s is not None and d is not None and s != d
+            for s, d in zip(spec.shape, shape, strict=False)
         ):
             raise ValueError(f"{head} expected shape={spec.shape}, found shape={shape}")

@@ -245,15 +245,22 @@ class Layer:
         string first) is also accepted; Keras 3 raises ValueError for it.
         """
         self._check_super_called()
-        given = dict(shape=shape, initializer=initializer, dtype=dtype, name=name,
-                     regularizer=regularizer, trainable=trainable, constraint=constraint)
+        given = dict(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            name=name,
+            regularizer=regularizer,
+            trainable=trainable,
+            constraint=constraint,
+        )
         order = _KERAS2_ORDER if args and isinstance(args[0], str) else _KERAS3_ORDER
         if len(args) > len(order):
             raise TypeError(
                 f"add_weight() takes at most {len(order)} positional arguments but "
                 f"{len(args)} were given."
             )
-        for key, value in zip(order, args):
+        for key, value in zip(order, args, strict=False):
             if key in _KERAS3_ORDER + ("name",) and given[key] is not None:
                 raise ValueError(f"`{key}` was passed both positionally and as a keyword argument.")
             given[key] = value
@@ -521,6 +528,7 @@ def _call_params(cls: type) -> dict:
 
 def _build_shapes(layer: Layer, args: tuple, kwargs: dict) -> Any:
     """What Keras 3 passes to build: the first input's shape as a tuple (lists/dicts kept)."""
+
     def shape_of(x):
         return _tape._map_structure(lambda t: None if t is None else tuple(t.shape), x)
 

@@ -229,8 +229,11 @@ def test_get_and_set_weights_are_all_or_nothing():
 
 
 BAD_CALLS = [
-    ("last dim", np.ones((2, 5)), "expected axis -1 of input shape to have value 3, but received "
-     "input with shape \\(2, 5\\)"),  # fmt: skip
+    (
+        "last dim",
+        np.ones((2, 5)),
+        "expected axis -1 of input shape to have value 3, but received input with shape \\(2, 5\\)",
+    ),  # fmt: skip
     ("rank", np.ones(3), "expected min_ndim=2, found ndim=1"),
     ("python list", [1.0, 2.0], "Only input tensors may be passed as positional arguments"),
 ]
@@ -365,8 +368,12 @@ def test_automatic_config_from_init_arguments():
 
 
 def test_regularization_losses_are_lazy_and_activity_loss_divides_by_batch():
-    d = layers.Dense(2, kernel_initializer="ones", kernel_regularizer=reference.regularizers.L2(0.5),
-                     activity_regularizer=reference.regularizers.L1(1.0))  # fmt: skip
+    d = layers.Dense(
+        2,
+        kernel_initializer="ones",
+        kernel_regularizer=reference.regularizers.L2(0.5),
+        activity_regularizer=reference.regularizers.L1(1.0),
+    )
     d(np.ones((4, 3)))
     activity, kernel_l2 = d.losses
     assert float(activity) == pytest.approx(3.0 * 2 * 4 / 4)  # sum|y| / batch

@@ -4,7 +4,6 @@ validation, config round trips, and that the penalties are plain, differentiable
 from __future__ import annotations
 
 import itertools
-
 import re
 
 import numpy as np

@@ -376,9 +376,7 @@ class GradientTape:
 
         return [self._watched[i] for i in self._leaves if isinstance(self._watched[i], Variable)]
 
-    def gradient(
-        self, target, sources, output_gradients=None, unconnected_gradients: str = "none"
-    ):
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients: str = "none"):
         """Gradients of `target` (summed, or weighted by `output_gradients`) w.r.t. `sources`.
 
         Returns the structure of `sources`; None for a source the target does not depend on
@@ -436,15 +434,11 @@ def leaf_for(obj, value: np.ndarray, trainable: bool) -> TrackedArray | None:
     leaf is made and both add up in `gradient`, as reads of a tf.Variable do.
     """
     tapes = [
-        t
-        for t in _tapes()
-        if id(obj) in t._watched or (trainable and t.watch_accessed_variables)
+        t for t in _tapes() if id(obj) in t._watched or (trainable and t.watch_accessed_variables)
     ]
     if not tapes:
         return None
-    leaf = next(
-        (lf for t in tapes for lf in t._leaves.get(id(obj), ()) if lf.value is value), None
-    )
+    leaf = next((lf for t in tapes for lf in t._leaves.get(id(obj), ()) if lf.value is value), None)
     if leaf is None:
         leaf = TrackedArray(value)
     for t in tapes:

@@ -166,6 +166,8 @@ def test_variables_are_read_only_and_assign_checks_the_shape():
     v = Variable(np.zeros((2, 3)), name="k")
     with pytest.raises(ValueError, match="read-only"):
         v.value[0, 0] = 1.0
-    with pytest.raises(ValueError, match=r"variable.shape=\(2, 3\), Received: value.shape=\(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"variable.shape=\(2, 3\), Received: value.shape=\(3, 2\)"
+    ):
         v.assign(np.zeros((3, 2)))
     np.testing.assert_array_equal(v.numpy(), np.zeros((2, 3)))

@@ -117,7 +117,9 @@ def _parse_einsum(subscripts: str, ndims: list[int]) -> tuple[list[str], str]:
     lhs, _, rhs = spec.partition("->")
     inputs = lhs.split(",")
     free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
-    n_ell = max((n - len(s) + 3 for s, n in zip(inputs, ndims) if "..." in s), default=0)
+    n_ell = max(
+        (n - len(s) + 3 for s, n in zip(inputs, ndims, strict=True) if "..." in s), default=0
+    )
     ell = "".join(free[:n_ell])
     inputs = [
         s.replace("...", ell[len(ell) - (n - len(s) + 3) :]) if "..." in s else s

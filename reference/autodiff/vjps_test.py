@@ -111,22 +111,35 @@ CASES = [
     ("atleast_2d", lambda x: np.atleast_2d(x) ** 2, [normal(3)]),
     ("copy", lambda x: np.copy(x) ** 2, [normal(3)]),
     ("broadcast_to", lambda x: np.broadcast_to(x, (2, 3, 4)) ** 2, [normal(3, 1)]),
-    ("transpose", lambda x: np.transpose(x, (2, 0, 1)) * np.arange(24.0).reshape(4, 2, 3),
-     [normal(2, 3, 4)]),  # fmt: skip
-    ("transpose default", lambda x: x.T ** 2, [normal(2, 3)]),
+    (
+        "transpose",
+        lambda x: np.transpose(x, (2, 0, 1)) * np.arange(24.0).reshape(4, 2, 3),
+        [normal(2, 3, 4)],
+    ),  # fmt: skip
+    ("transpose default", lambda x: x.T**2, [normal(2, 3)]),
     ("swapaxes", lambda x: np.swapaxes(x, 0, 2) ** 3, [normal(2, 3, 4)]),
     ("moveaxis", lambda x: np.moveaxis(x, 0, -1) * W342, [normal(2, 3, 4)]),
     ("flip", lambda x: np.flip(x, 1) * np.arange(4.0), [normal(3, 4)]),
     ("where", lambda x, y: np.where(x > 0, x, y), [normal(3, 4), normal(4)]),
     ("clip x", lambda x: np.clip(x, -0.5, 0.7), [normal(20)]),
-    ("clip bounds", lambda x, lo, hi: np.clip(x, lo, hi), [normal(20), -positive(20), positive(20)]),
+    (
+        "clip bounds",
+        lambda x, lo, hi: np.clip(x, lo, hi),
+        [normal(20), -positive(20), positive(20)],
+    ),
     ("concatenate", lambda a, b: np.concatenate([a, b], axis=1) ** 2, [normal(2, 3), normal(2, 2)]),
-    ("concatenate flat", lambda a, b: np.concatenate((a, b), axis=None) ** 2,
-     [normal(2, 3), normal(4)]),  # fmt: skip
+    (
+        "concatenate flat",
+        lambda a, b: np.concatenate((a, b), axis=None) ** 2,
+        [normal(2, 3), normal(4)],
+    ),  # fmt: skip
     ("stack", lambda a, b: np.stack([a, b], axis=-1) ** 2, [normal(2, 3), normal(2, 3)]),
     ("sort", lambda x: np.sort(x, axis=0) * np.arange(4.0)[:, None], [normal(4, 3)]),
-    ("take_along_axis", lambda x: np.take_along_axis(x, np.array([[0, 0], [2, 1]]), axis=1) ** 2,
-     [normal(2, 3)]),  # fmt: skip
+    (
+        "take_along_axis",
+        lambda x: np.take_along_axis(x, np.array([[0, 0], [2, 1]]), axis=1) ** 2,
+        [normal(2, 3)],
+    ),  # fmt: skip
     ("take", lambda x: np.take(x, [0, 2, 2], axis=1) ** 2, [normal(2, 3)]),
     ("take flat", lambda x: np.take(x, [5, 0, 5]) ** 2, [normal(2, 3)]),
     ("getitem basic", lambda x: x[1:, ::2] ** 2, [normal(3, 4)]),
@@ -136,12 +149,18 @@ CASES = [
     ("astype", lambda x: x.astype(np.float64) ** 2, [normal(3)]),
     ("einsum matmul", lambda a, b: np.einsum("ij,jk->ik", a, b), [normal(3, 4), normal(4, 5)]),
     ("einsum implicit", lambda a, b: np.einsum("ij,jk", a, b), [normal(3, 4), normal(4, 2)]),
-    ("einsum ellipsis", lambda a, b: np.einsum("...ij,jk->...ik", a, b),
-     [normal(2, 3, 4), normal(4, 5)]),  # fmt: skip
+    (
+        "einsum ellipsis",
+        lambda a, b: np.einsum("...ij,jk->...ik", a, b),
+        [normal(2, 3, 4), normal(4, 5)],
+    ),  # fmt: skip
     ("einsum sum-only index", lambda a, b: np.einsum("ij,k->i", a, b), [normal(3, 4), normal(2)]),
     ("einsum outer", lambda a, b: np.einsum("i,j->ij", a, b), [normal(3), normal(4)]),
-    ("tensordot", lambda a, b: np.tensordot(a, b, axes=([1, 2], [0, 1])),
-     [normal(2, 3, 4), normal(3, 4, 5)]),  # fmt: skip
+    (
+        "tensordot",
+        lambda a, b: np.tensordot(a, b, axes=([1, 2], [0, 1])),
+        [normal(2, 3, 4), normal(3, 4, 5)],
+    ),  # fmt: skip
     ("tensordot int", lambda a, b: np.tensordot(a, b, axes=1), [normal(2, 3), normal(3, 4)]),
     ("dot 2d", np.dot, [normal(2, 3), normal(3, 4)]),
     ("dot nd", np.dot, [normal(2, 2, 3), normal(4, 3, 2)]),
@@ -161,11 +180,7 @@ def test_every_rule_and_composite_has_a_finite_difference_case():
     names = {c[0].split()[0] for c in CASES}
     registered = set(tape_module.VJP_RULES) | set(tape_module.COMPOSITES)
     aliases = {"_getitem": "getitem", "_astype": "astype", "true_divide": "divide"}
-    missing = [
-        f.__name__
-        for f in registered
-        if aliases.get(f.__name__, f.__name__) not in names
-    ]
+    missing = [f.__name__ for f in registered if aliases.get(f.__name__, f.__name__) not in names]
     assert not missing, f"rules without a finite-difference case: {sorted(missing)}"
 
 
@@ -176,8 +191,12 @@ KINKS = [
     ("minimum tie to first", lambda x: np.minimum(x, 1.0), [0.0, 1.0, 2.0], [1.0, 1.0, 0.0]),
     ("clip inclusive", lambda x: np.clip(x, -1.0, 3.0), [-3, -1, 0, 1, 3, 6], [0, 1, 1, 1, 1, 0]),
     ("max splits ties", np.max, [0.0, 3.0, 3.0, 1.0], [0.0, 0.5, 0.5, 0.0]),
-    ("where routes by condition", lambda x: np.where(x > 0, x, 0.0), [-1.0, 0.0, 2.0],
-     [0.0, 0.0, 1.0]),  # fmt: skip
+    (
+        "where routes by condition",
+        lambda x: np.where(x > 0, x, 0.0),
+        [-1.0, 0.0, 2.0],
+        [0.0, 0.0, 1.0],
+    ),  # fmt: skip
     ("sqrt at 0 is inf", np.sqrt, [0.0, 4.0], [np.inf, 0.25]),
 ]
 

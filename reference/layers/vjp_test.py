@@ -10,19 +10,35 @@ from reference import layers
 
 CASES = [
     ("Dense linear", lambda: layers.Dense(4, dtype="float64"), (3, 5), None),
-    ("Dense relu no bias", lambda: layers.Dense(3, "relu", use_bias=False, dtype="float64"),
-     (6, 4), None),  # fmt: skip
+    (
+        "Dense relu no bias",
+        lambda: layers.Dense(3, "relu", use_bias=False, dtype="float64"),
+        (6, 4),
+        None,
+    ),  # fmt: skip
     ("Dense gelu rank 4", lambda: layers.Dense(3, "gelu", dtype="float64"), (2, 3, 2, 4), None),
     ("Dense softmax rank 3", lambda: layers.Dense(5, "softmax", dtype="float64"), (2, 3, 4), None),
     ("BN training", lambda: layers.BatchNormalization(dtype="float64"), (8, 3), True),
     ("BN inference", lambda: layers.BatchNormalization(dtype="float64"), (8, 3), False),
-    ("BN axis 1 rank 4", lambda: layers.BatchNormalization(axis=1, dtype="float64"), (4, 3, 2, 2),
-     True),  # fmt: skip
+    (
+        "BN axis 1 rank 4",
+        lambda: layers.BatchNormalization(axis=1, dtype="float64"),
+        (4, 3, 2, 2),
+        True,
+    ),  # fmt: skip
     ("BN no scale", lambda: layers.BatchNormalization(scale=False, dtype="float64"), (6, 2), True),
-    ("BN no center", lambda: layers.BatchNormalization(center=False, dtype="float64"), (6, 2),
-     True),  # fmt: skip
-    ("BN frozen", lambda: layers.BatchNormalization(trainable=False, dtype="float64"), (6, 2),
-     True),  # fmt: skip
+    (
+        "BN no center",
+        lambda: layers.BatchNormalization(center=False, dtype="float64"),
+        (6, 2),
+        True,
+    ),  # fmt: skip
+    (
+        "BN frozen",
+        lambda: layers.BatchNormalization(trainable=False, dtype="float64"),
+        (6, 2),
+        True,
+    ),  # fmt: skip
 ]
 
 
@@ -73,8 +89,9 @@ def test_hand_written_vjp_matches_finite_differences(make, shape, training):
 
     def objective(t):
         it = iter(directions[1:])
-        layer.set_weights([s + t * next(it) if tr else s for s, tr in zip(state, trainable,
-                                                                          strict=True)])  # fmt: skip
+        layer.set_weights(
+            [s + t * next(it) if tr else s for s, tr in zip(state, trainable, strict=True)]
+        )
         out = np.asarray(layer(x + t * directions[0], training=training))
         layer.set_weights(state)
         return float(np.sum(dy * out))
