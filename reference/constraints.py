@@ -10,12 +10,12 @@ constants are Python numbers so that float32 weights stay float32.
 
 from __future__ import annotations
 
-import inspect
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ._lookup import Lookup
 
 # keras.backend.epsilon(): keeps the rescaling finite for an all-zero weight vector.
 _EPSILON = 1e-7
@@ -136,36 +136,10 @@ unit_norm = UnitNorm
 
 _CLASSES = (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
 
-
-def _to_snake_case(name: str) -> str:
-    # keras.src.utils.naming.to_snake_case: "MaxNorm" -> "max_norm".
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
+_LOOKUP = Lookup("constraint", "keras.constraints", Constraint, _CLASSES, (np.generic,))
 
 # The names get() and deserialize() accept: class names and their snake_case forms.
-ALL_OBJECTS_DICT: dict[str, type[Constraint]] = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_to_snake_case(cls.__name__): cls for cls in _CLASSES})
-
-
-def _unknown(identifier: Any) -> ValueError:
-    return ValueError(
-        f"Could not interpret constraint identifier: {identifier}. Expected None, a "
-        "Constraint (class or instance), a callable, a config dict or one of: "
-        f"{', '.join(sorted(ALL_OBJECTS_DICT))}."
-    )
-
-
-def _serialize_value(value: Any) -> Any:
-    # serialize_keras_object: NumPy scalars become Python numbers; lists and tuples keep their type.
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_serialize_value(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _serialize_value(v) for k, v in value.items()}
-    return value
+ALL_OBJECTS_DICT: dict[str, type[Constraint]] = _LOOKUP.objects
 
 
 def serialize(constraint: Constraint | str | None) -> dict[str, Any] | str | None:
@@ -178,26 +152,7 @@ def serialize(constraint: Constraint | str | None) -> dict[str, Any] | str | Non
       registered_name = its class name, as Keras does for unregistered classes; plain functions
       are not serialized (TypeError).
     """
-    if constraint is None or isinstance(constraint, str):
-        return constraint
-    if not hasattr(constraint, "get_config"):
-        raise TypeError(
-            f"Cannot serialize object {constraint} of type {type(constraint)}. To be "
-            "serializable, a class must implement the `get_config()` method."
-        )
-    cls = type(constraint)
-    config = _serialize_value(constraint.get_config())
-    if cls in _CLASSES:
-        module, registered_name = "keras.constraints", None
-    else:
-        module = None if cls.__module__ == "__main__" else cls.__module__
-        registered_name = cls.__name__
-    return {
-        "module": module,
-        "class_name": cls.__name__,
-        "config": config,
-        "registered_name": registered_name,
-    }
+    return _LOOKUP.serialize(constraint)
 
 
 def deserialize(
@@ -211,34 +166,7 @@ def deserialize(
     Differences: an unknown name raises ValueError listing the valid names (Keras returns the
       name string itself); objects that are neither str nor dict pass through, as in Keras.
     """
-    custom_objects = dict(custom_objects or {})
-    if config is None:
-        return None
-    if isinstance(config, str):
-        if config in custom_objects:
-            return custom_objects[config]
-        if config not in ALL_OBJECTS_DICT:
-            raise _unknown(config)
-        return ALL_OBJECTS_DICT[config].from_config({})
-    if not isinstance(config, dict):
-        return config
-    if "class_name" not in config:
-        raise ValueError(f"Unknown `config` as a `dict`, config={config}")
-    class_name = config["class_name"]
-    inner_config = config.get("config") or {}
-    for key in (class_name, config.get("registered_name")):
-        if key is not None and key in custom_objects:
-            obj = custom_objects[key]
-            return obj.from_config(inner_config) if hasattr(obj, "from_config") else obj
-    if config.get("module", "_") is None:
-        # Serialized from a class defined in __main__: only custom_objects can say what it is.
-        raise TypeError(
-            f"Cannot deserialize object of type `{class_name}`. If `{class_name}` is a custom "
-            "class, pass it in `custom_objects`."
-        )
-    if class_name not in ALL_OBJECTS_DICT:
-        raise _unknown(config)
-    return ALL_OBJECTS_DICT[class_name].from_config(inner_config)
+    return _LOOKUP.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Callable[[Any], Any] | None:
@@ -249,14 +177,4 @@ def get(identifier: Any) -> Callable[[Any], Any] | None:
     Keras: `keras.constraints.get(identifier)`.
     Differences: the ValueError for an unknown identifier also lists the valid names.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if not callable(obj):
-        raise _unknown(identifier)
-    return obj() if inspect.isclass(obj) else obj
+    return _LOOKUP.get(identifier)
