@@ -101,7 +101,7 @@ def assert_parity(
     mismatch; returns the ParityReport otherwise.
     """
     rng = np.random.default_rng(seed)
-    flat_inputs = [np.asarray(x) for x in reference.autodiff.tape._flatten(inputs)]
+    flat_inputs = [np.asarray(x) for x in reference.nest.flatten(inputs)]
     dtype = np.dtype(ref_layer.dtype).name
     default_rtol, default_atol = DEFAULT_TOLERANCES.get(dtype, DEFAULT_TOLERANCES["float32"])
     rtol = default_rtol if rtol is None else rtol
@@ -115,7 +115,7 @@ def assert_parity(
     structure = inputs
 
     def rebuild(flat):
-        return reference.autodiff.tape._unflatten(structure, list(flat))
+        return reference.nest.pack_sequence_as(structure, list(flat))
 
     for layer, convert in ((ref_layer, lambda a: a), (tf_layer, tf.constant)):
         if not layer.built:

@@ -5,7 +5,7 @@ come from `GradientTape`, which records NumPy calls through NumPy's own dispatch
 Importing this package never imports tensorflow or keras.
 """
 
-from . import activations, autodiff, constraints, initializers, layers, regularizers
+from . import activations, autodiff, constraints, initializers, layers, nest, regularizers
 from .autodiff import GradientTape, TrackedArray
 from .input_spec import InputSpec
 from .layer import Layer
@@ -22,5 +22,6 @@ __all__ = [
     "constraints",
     "initializers",
     "layers",
+    "nest",
     "regularizers",
 ]

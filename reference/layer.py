@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from . import initializers, regularizers
+from . import initializers, nest, regularizers
 from .autodiff import tape as _tape
-from .autodiff.tape import TrackedArray
+from .autodiff.tracked import TrackedArray, is_recording
 from .input_spec import assert_input_compatibility
 from .variable import FLOAT_DTYPES, Variable, standardize_dtype
 
@@ -58,10 +58,14 @@ def _is_input(x) -> bool:
 
 
 def _leaves(s) -> list:
-    return _tape._flatten(s)
+    return nest.flatten(s)
 
 
 _KERAS3_ORDER = ("shape", "initializer", "dtype")
+# The Layer's own bookkeeping: never scanned for sub-layers (it holds variables, losses, ...).
+_BOOKKEEPING = frozenset(
+    {"_trainable_variables", "_non_trainable_variables", "_layers", "_losses", "_auto_config"}
+)
 _KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
 
 
@@ -163,7 +167,9 @@ class Layer:
 
     def _sublayers(self) -> list[Layer]:
         """Direct sub-layers in first-assignment order (those appended to lists later too)."""
-        for value in list(self.__dict__.values()):
+        for key, value in list(self.__dict__.items()):
+            if key in _BOOKKEEPING or not isinstance(value, Layer | list | tuple | dict | set):
+                continue
             for layer in _leaves_of(value, Layer):
                 if layer is not self and layer not in self._layers:
                     self._layers.append(layer)
@@ -370,8 +376,8 @@ class Layer:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_super_called()
-        args = _tape._map_structure(self._convert_input, args)
-        kwargs = {k: _tape._map_structure(self._convert_input, v) for k, v in kwargs.items()}
+        args = nest.map_structure(self._convert_input, args)
+        kwargs = {k: nest.map_structure(self._convert_input, v) for k, v in kwargs.items()}
         for arg in _leaves(args):
             if not _is_input(arg):
                 raise ValueError(
@@ -393,7 +399,7 @@ class Layer:
             self._resolve_training(args, kwargs, _state.context)
             with self._name_scope():
                 if (
-                    _tape.is_recording()
+                    is_recording()
                     and getattr(type(self), "vjp", None) is not None
                     and _tape.layer_vjps_enabled()
                     and len(args) == 1
@@ -530,7 +536,7 @@ def _build_shapes(layer: Layer, args: tuple, kwargs: dict) -> Any:
     """What Keras 3 passes to build: the first input's shape as a tuple (lists/dicts kept)."""
 
     def shape_of(x):
-        return _tape._map_structure(lambda t: None if t is None else tuple(t.shape), x)
+        return nest.map_structure(lambda t: None if t is None else tuple(t.shape), x)
 
     first = args[0] if args else next(iter(kwargs.values()))
     return shape_of(first)

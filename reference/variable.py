@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .autodiff import tape as _tape
+from .autodiff import tracked as _tracked
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 
@@ -138,7 +139,9 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
 
     # -- NumPy interop: substitute the (possibly tracked) value and dispatch again.
     def _read(self):
-        leaf = _tape.leaf_for(self, self._value, self.trainable) if _tape.is_recording() else None
+        leaf = (
+            _tape.leaf_for(self, self._value, self.trainable) if _tracked.is_recording() else None
+        )
         return self._value if leaf is None else leaf
 
     def __array__(self, dtype=None, copy=None):
@@ -150,10 +153,10 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
         if method != "__call__":
             inputs = tuple(x._read() if isinstance(x, Variable) else x for x in inputs)
             return getattr(ufunc, method)(*inputs, **kwargs)
-        return _tape.apply(ufunc, inputs, kwargs)
+        return _tracked.apply(ufunc, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        return _tape.apply(func, args, kwargs)
+        return _tracked.apply(func, args, kwargs)
 
     def __getitem__(self, index):
         return self._read()[index]

@@ -1,15 +1,8 @@
 """Reverse-mode autodiff over plain NumPy: GradientTape, TrackedArray and the VJP table."""
 
 from . import vjps  # noqa: F401  (fills the rule table)
-from .tape import (
-    GradientTape,
-    MissingVJPError,
-    TrackedArray,
-    is_recording,
-    paused,
-    unbroadcast,
-    vjp,
-)
+from .tape import GradientTape, vjp
+from .tracked import MissingVJPError, TrackedArray, is_recording, paused, unbroadcast
 from .vjps import defvjp, defvjp_argnum, defvjp_sequence
 
 __all__ = [

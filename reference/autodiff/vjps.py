@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.special as sp
 
-from .tape import COMPOSITES, NONDIFFERENTIABLE, VJP_RULES, _astype, _getitem
+from .tracked import COMPOSITES, NONDIFFERENTIABLE, VJP_RULES, _astype, _getitem
 
 
 def defvjp(func: Callable, *rules: Callable | None) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from reference.autodiff import tape as tape_module
+from reference.autodiff import tracked as tape_module
 from reference.autodiff import vjp
 
 
