@@ -29,6 +29,7 @@ class Case:
         return f"{self.layer}({config}) x{self.input_shape} training={self.training}"
 
 
+ALL_FLOATS = ("float16", "float32", "float64")
 ACTIVATIONS = [
     "relu",
     "tanh",
@@ -58,8 +59,10 @@ CASES: list[Case] = [
     Case("Dense", dict(units=4, activation="sigmoid", bias_initializer="ones"), (3, 2)),
     Case("Dense", dict(units=64, activation="relu"), (32, 512)),
     Case("Dense", dict(units=8, trainable=False), (3, 4)),
+    Case("Dense", dict(units=16, activation="tanh"), (8, 64), dtypes=ALL_FLOATS),
     # Activation layer over the activation table.
     *[Case("Activation", dict(activation=name), (3, 5)) for name in ACTIVATIONS],
+    *[Case("Activation", dict(activation=n), (4, 6), dtypes=("float16",)) for n in ACTIVATIONS],
     # BatchNormalization: both modes, axes, optional affine parts, frozen layers.
     Case("BatchNormalization", dict(), (8, 3), training=True),
     Case("BatchNormalization", dict(), (8, 3), training=False),
@@ -71,6 +74,8 @@ CASES: list[Case] = [
     Case("BatchNormalization", dict(scale=False), (16, 4), training=True),
     Case("BatchNormalization", dict(momentum=0.9, epsilon=1e-5), (64, 6), training=True),
     Case("BatchNormalization", dict(trainable=False), (8, 3), training=True),
+    Case("BatchNormalization", dict(axis=1), (8, 4, 3), training=True, dtypes=ALL_FLOATS),
+    Case("BatchNormalization", dict(), (8, 4), training=False, dtypes=ALL_FLOATS),
     # The seed tutorial's layer, ported (reference.examples) vs today's TF (tf_layers.examples).
     Case(
         "MyDenseLayer",

@@ -26,7 +26,7 @@ def standardize_dtype(dtype: Any, who: str = "dtype") -> str:
     return name
 
 
-class Variable(np.lib.mixins.NDArrayOperatorsMixin):
+class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
     """A named, shaped, typed value that a layer owns, usable directly in NumPy expressions.
 
     Computes: nothing; `np.matmul(x, v)` reads `v.value` (a tracked leaf while a

@@ -11,6 +11,7 @@ import numpy as np
 from ..nest import flatten, map_structure, pack_sequence_as
 from .tracked import (
     MissingVJPError,
+    Readable,
     TrackedArray,
     _is_float,
     _plain,
@@ -104,26 +105,23 @@ class GradientTape:
 
     def watch(self, tensor):
         """Watch arrays or Variables (nested lists/tuples/dicts allowed); returns tracked values."""
-        from reference.variable import Variable
 
         def one(x):
             if isinstance(x, TrackedArray):
                 return x
-            if not isinstance(x, np.ndarray | Variable):
+            if not isinstance(x, np.ndarray | Readable):
                 raise TypeError(
                     "GradientTape.watch expects NumPy arrays, Variables or TrackedArrays. "
                     f"Received: {x!r} (of type {type(x)}). Convert it with np.asarray first."
                 )
             self._watched[id(x)] = x
-            return x if isinstance(x, Variable) else track_input(x)
+            return x if isinstance(x, Readable) else track_input(x)
 
         return map_structure(one, tensor)
 
     def watched_variables(self) -> list:
         """The Variables this tape has read as sources, in order of first read."""
-        from reference.variable import Variable
-
-        return [self._watched[i] for i in self._leaves if isinstance(self._watched[i], Variable)]
+        return [self._watched[i] for i in self._leaves if isinstance(self._watched[i], Readable)]
 
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients: str = "none"):
         """Gradients of `target` (summed, or weighted by `output_gradients`) w.r.t. `sources`.

@@ -49,6 +49,18 @@ def paused():
     return _swap_tapes([])
 
 
+class Readable:
+    """A stateful value that reads as an array (Variable): `_read()` is its tracked leaf while a
+    tape watches it, else its plain `value`. Lets this module know Variables without importing
+    them."""
+
+    __slots__ = ()
+    value: np.ndarray
+
+    def _read(self):
+        raise NotImplementedError
+
+
 class MissingVJPError(NotImplementedError):
     """A NumPy function met a tracked value and has no VJP rule."""
 
@@ -196,10 +208,11 @@ COMPOSITES: dict[Callable, Callable] = {}
 
 def apply(func: Callable, args: tuple, kwargs: dict):
     """Run one NumPy call on possibly tracked values and record it when a tape records."""
-    from reference.variable import Variable  # the only coupling: Variables read as tape leaves
+    if not is_recording():  # the common inference path: only unwrap, nothing to record
+        return func(*_unwrap(args), **_unwrap_kwargs(kwargs))
 
     def read(obj):
-        return obj._read() if isinstance(obj, Variable) else obj
+        return obj._read() if isinstance(obj, Readable) else obj
 
     args = tuple(
         type(a)(read(e) for e in a) if isinstance(a, list | tuple) else read(a) for a in args
@@ -258,7 +271,8 @@ def _unwrap_kwargs(kwargs: dict) -> dict:
 
 
 def _plain(x):
-    return x.value if isinstance(x, TrackedArray) else x
+    """The ndarray inside a TrackedArray or a Variable (Variables expose `.value` too)."""
+    return x.value if isinstance(x, TrackedArray | Readable) else x
 
 
 def unbroadcast(grad, shape: tuple, dtype) -> np.ndarray:
