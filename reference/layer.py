@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import initializers, nest, regularizers
+from . import constraints, initializers, nest, regularizers
 from .autodiff import tape as _tape
 from .autodiff.tracked import TrackedArray, is_recording
 from .input_spec import assert_input_compatibility
@@ -57,16 +57,17 @@ def _is_input(x) -> bool:
     return x is None or isinstance(x, np.ndarray | np.generic | TrackedArray | Variable)
 
 
-def _leaves(s) -> list:
-    return nest.flatten(s)
-
-
+# add_weight's positional arguments: Keras 3's, and Keras 2's (a string first: the name).
 _KERAS3_ORDER = ("shape", "initializer", "dtype")
+_KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
 # The Layer's own bookkeeping: never scanned for sub-layers (it holds variables, losses, ...).
 _BOOKKEEPING = frozenset(
     {"_trainable_variables", "_non_trainable_variables", "_layers", "_losses", "_auto_config"}
 )
-_KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+_LOCKED = (
+    "You cannot add new elements of state (variables or sub-layers) to a layer that is already "
+    "built. All state must be created in the `__init__()` method or in the `build()` method."
+)
 
 
 class Layer:
@@ -147,11 +148,7 @@ class Layer:
             new_layers = [x for x in _leaves_of(value, Layer) if x is not self and x not in tracked]
             new_vars = [v for v in _leaves_of(value, Variable) if not self._owns(v)]
             if (new_layers or new_vars) and self._locked:
-                raise ValueError(
-                    "You cannot add new elements of state (variables or sub-layers) to a layer "
-                    "that is already built. All state must be created in the `__init__()` "
-                    "method or in the `build()` method."
-                )
+                raise ValueError(_LOCKED)
             tracked.extend(new_layers)
             for v in new_vars:
                 self._track_variable(v)
@@ -279,11 +276,7 @@ class Layer:
                 f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}"
             )
         if self._locked:
-            raise ValueError(
-                "You cannot add new elements of state (variables or sub-layers) to a layer that "
-                "is already built. All state must be created in the `__init__()` method or in "
-                "the `build()` method."
-            )
+            raise ValueError(_LOCKED)
         dtype = standardize_dtype(dtype or self.variable_dtype)
         if shape is None:
             shape = ()
@@ -305,7 +298,7 @@ class Layer:
                 name=name,
                 path=f"{prefix}/{name}" if isinstance(name, str) else None,
                 regularizer=regularizers.get(regularizer),
-                constraint=_get_constraint(constraint),
+                constraint=constraints.get(constraint),
             )
         self._track_variable(variable)
         return variable
@@ -378,7 +371,7 @@ class Layer:
         self._check_super_called()
         args = nest.map_structure(self._convert_input, args)
         kwargs = {k: nest.map_structure(self._convert_input, v) for k, v in kwargs.items()}
-        for arg in _leaves(args):
+        for arg in nest.flatten(args):
             if not _is_input(arg):
                 raise ValueError(
                     "Only input tensors may be passed as positional arguments. The following "
@@ -388,7 +381,7 @@ class Layer:
         first = args[0] if args else next(iter(kwargs.values()), None)
         assert_input_compatibility(self.input_spec, first, self.name)
         if not self.built:
-            self.build(_build_shapes(self, args, kwargs))
+            self.build(_build_shape(args, kwargs))
             assert_input_compatibility(self.input_spec, first, self.name)
         entry = getattr(_state, "context", None) is None
         if entry:
@@ -408,7 +401,7 @@ class Layer:
                 else:
                     outputs = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:
-                for out in _leaves(outputs):
+                for out in nest.flatten(outputs):
                     loss = self.activity_regularizer(out)
                     if np.ndim(out) > 0 and np.shape(out)[0]:
                         loss = loss / np.shape(out)[0]
@@ -532,14 +525,11 @@ def _call_params(cls: type) -> dict:
     return params
 
 
-def _build_shapes(layer: Layer, args: tuple, kwargs: dict) -> Any:
-    """What Keras 3 passes to build: the first input's shape as a tuple (lists/dicts kept)."""
-
-    def shape_of(x):
-        return nest.map_structure(lambda t: None if t is None else tuple(t.shape), x)
-
+def _build_shape(args: tuple, kwargs: dict) -> Any:
+    """What Keras 3 passes to a one-argument build: the first input's shape as a tuple of ints
+    (a list or dict of them for list or dict inputs), with the concrete batch size."""
     first = args[0] if args else next(iter(kwargs.values()))
-    return shape_of(first)
+    return nest.map_structure(lambda t: None if t is None else tuple(t.shape), first)
 
 
 def _build_wrapper(layer: Layer, build):
@@ -574,11 +564,3 @@ def _plain_config(value: Any) -> bool:
     if isinstance(value, dict):
         return all(_plain_config(v) for v in value.values())
     return False
-
-
-def _get_constraint(constraint: Any) -> Any:
-    if constraint is None:
-        return None
-    from . import constraints
-
-    return constraints.get(constraint)
