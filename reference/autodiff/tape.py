@@ -157,7 +157,9 @@ class GradientTape:
         for s, leaves in zip(flat_sources, leaf_lists, strict=True):
             parts = [found[id(leaf)] for leaf in leaves if found[id(leaf)] is not None]
             if parts:
-                results.append(sum(parts[1:], parts[0]))
+                total = sum(parts[1:], parts[0])
+                # A rule may return a broadcast view; hand out an array of its own, as TF does.
+                results.append(total if total.flags.writeable else np.array(total))
             elif unconnected_gradients == "zero":
                 results.append(np.zeros(np.shape(_plain(s)), dtype=_dtype_of(s)))
             else:
@@ -230,6 +232,9 @@ def record_layer_call(layer, call: Callable, inputs, kwargs: dict):
     """Record one layer call as a single tape node whose backward is `layer.vjp`."""
     flat_inputs = flatten(inputs)
     raw_inputs = pack_sequence_as(inputs, [_plain(x) for x in flat_inputs])
+    # The weights as `call` sees them: the backward pass must use these values even if a weight
+    # is assigned (BN's moving statistics, an optimizer step) before `gradient` runs.
+    seen = [(w, w.value) for w in layer.weights]
     with paused():
         out = call(raw_inputs, **kwargs)
     if not _is_float(np.asarray(out)):
@@ -243,7 +248,14 @@ def record_layer_call(layer, call: Callable, inputs, kwargs: dict):
 
     def full_vjp(g):
         if "result" not in cache:
-            dx, dw = layer.vjp(raw_inputs, g, **kwargs)
+            now = [(w, w.value) for w, _ in seen]
+            try:
+                for w, value in seen:
+                    w._value = value
+                dx, dw = layer.vjp(raw_inputs, g, **kwargs)
+            finally:
+                for w, value in now:
+                    w._value = value
             missing = [w.name for w, _ in weights if w.name not in dw]
             if missing:
                 raise MissingVJPError(

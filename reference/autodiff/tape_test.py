@@ -171,3 +171,25 @@ def test_variables_are_read_only_and_assign_checks_the_shape():
     ):
         v.assign(np.zeros((3, 2)))
     np.testing.assert_array_equal(v.numpy(), np.zeros((2, 3)))
+
+
+def test_gradients_are_writable_arrays_of_their_own():
+    v = Variable(np.ones((2, 3)), name="v")
+    with GradientTape() as tape:
+        y = np.sum(v)  # its rule returns a broadcast view
+    g = tape.gradient(y, v)
+    assert g.flags.writeable and 0 not in g.strides  # not a read-only broadcast view
+    g[0, 0] = 5.0
+    np.testing.assert_array_equal(g, [[5.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+
+
+def test_a_layer_vjp_sees_the_weights_of_the_forward_pass():
+    dense = reference.layers.Dense(2, kernel_initializer="ones", dtype="float64")
+    x = np.array([[1.0, 2.0]])
+    with GradientTape() as tape:
+        tx = tape.watch(x)
+        y = dense(tx)
+        dense.kernel.assign(np.full((2, 2), 7.0))  # an update between forward and backward
+    (dx,) = tape.gradient(y, [x])
+    np.testing.assert_array_equal(dx, [[2.0, 2.0]])  # d(sum(x @ ones)) / dx, not 14
+    np.testing.assert_array_equal(dense.kernel.numpy(), np.full((2, 2), 7.0))
