@@ -193,3 +193,13 @@ def test_a_layer_vjp_sees_the_weights_of_the_forward_pass():
     (dx,) = tape.gradient(y, [x])
     np.testing.assert_array_equal(dx, [[2.0, 2.0]])  # d(sum(x @ ones)) / dx, not 14
     np.testing.assert_array_equal(dense.kernel.numpy(), np.full((2, 2), 7.0))
+
+
+def test_tracked_keyword_arguments_are_refused_and_plain_in_place_code_still_runs():
+    with GradientTape() as tape:
+        tx = tape.watch(np.array([1.0, 5.0]))
+        with pytest.raises(TypeError, match="positionally"):
+            np.clip(np.array([0.0, 9.0]), a_min=tx, a_max=10.0)
+        out = np.empty(2)
+        np.exp(np.zeros(2), out=out)  # untracked arrays: ordinary NumPy
+    np.testing.assert_array_equal(out, [1.0, 1.0])

@@ -225,14 +225,14 @@ def apply(func: Callable, args: tuple, kwargs: dict):
         if isinstance(t, TrackedArray)
     ]
     if any(isinstance(v, TrackedArray) for v in kwargs.values()):
-        if func in COMPOSITES or func in VJP_RULES:
-            raise TypeError(
-                f"np.{func.__name__}: pass tracked values positionally, not as keyword arguments."
-            )
-    if kwargs.get("out") is not None and (slots or is_recording()):
-        raise TypeError(f"np.{func.__name__}(out=...) writes in place; a tape cannot record it.")
-    if not slots or not is_recording():
+        # Rules see positional arguments only; a tracked keyword would lose its gradient.
+        raise TypeError(
+            f"np.{func.__name__}: pass tracked values positionally, not as keyword arguments."
+        )
+    if not slots:
         return func(*_unwrap(args), **_unwrap_kwargs(kwargs))
+    if kwargs.get("out") is not None:
+        raise TypeError(f"np.{func.__name__}(out=...) writes in place; a tape cannot record it.")
     if func in COMPOSITES:
         return COMPOSITES[func](*args, **kwargs)
     raw_args, raw_kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
