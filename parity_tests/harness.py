@@ -181,7 +181,7 @@ def _is_float(x) -> bool:
 
 def _check_weight_layout(ref_layer, tf_layer) -> None:
     def layout(layer):
-        return [(w.name, tuple(w.shape), bool(w.trainable)) for w in layer.weights]
+        return [(_bare_name(w.name), tuple(w.shape), bool(w.trainable)) for w in layer.weights]
 
     ref, tfl = layout(ref_layer), layout(tf_layer)
     if ref != tfl:
@@ -190,6 +190,11 @@ def _check_weight_layout(ref_layer, tf_layer) -> None:
             f"{type(tf_layer).__name__} '{tf_layer.name}' (name, shape, trainable, in order):\n"
             f"  NumPy:      {ref}\n  TensorFlow: {tfl}"
         )
+
+
+def _bare_name(name: str) -> str:
+    """Keras 2 (tf_keras) names weights "scope/kernel:0"; Keras 3 and the reference "kernel"."""
+    return name.rsplit("/", 1)[-1].split(":", 1)[0]
 
 
 def _fresh_value(initial: np.ndarray, rng: np.random.Generator) -> np.ndarray:

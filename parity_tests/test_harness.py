@@ -125,3 +125,44 @@ def test_fresh_weights_are_random_and_keep_positive_weights_positive():
     gamma, beta, mean, variance = ref.get_weights()
     assert np.all(variance > 0) and np.all(gamma > 0) and not np.allclose(variance, 1.0)
     assert np.all(beta != 0) and np.all(mean != 0)
+
+
+class NumpyGatedSum(reference.Layer):
+    """Two inputs: y = a * sigmoid(b) @ w."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[0][-1], 2), name="w")
+
+    def call(self, inputs):
+        a, b = inputs
+        return np.matmul(a * (1.0 / (1.0 + np.exp(-b))), self.w)
+
+
+class TfGatedSum(tf.keras.layers.Layer):
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[0][-1], 2), name="w")
+
+    def call(self, inputs):
+        a, b = inputs
+        return tf.matmul(a * tf.sigmoid(b), self.w)
+
+
+def test_a_layer_with_a_list_of_inputs_gets_a_gradient_per_input():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    report = assert_parity(NumpyGatedSum(dtype="float64"), TfGatedSum(dtype="float64"), [a, b])
+    assert [r.tensor for r in report.rows if r.tensor.startswith("d ")] == [
+        "d input 0",
+        "d input 1",
+        "d w",
+    ]
+    assert report.worst("") < 1e-13
+
+
+def test_the_numpy_port_matches_the_verbatim_keras_2_tutorial_layer():
+    from reference.examples import MyDenseLayer
+    from tf_layers.examples import make_keras2_tutorial_layer
+
+    x = np.random.default_rng(4).standard_normal((10, 5)).astype("float32")
+    report = assert_parity(MyDenseLayer(10), make_keras2_tutorial_layer(10), x)
+    assert report.worst("") < 1e-6
