@@ -381,7 +381,7 @@ class Layer:
         first = args[0] if args else next(iter(kwargs.values()), None)
         assert_input_compatibility(self.input_spec, first, self.name)
         if not self.built:
-            self.build(_build_shape(args, kwargs))
+            self.build(**_build_arguments(self, args, kwargs))
             assert_input_compatibility(self.input_spec, first, self.name)
         entry = getattr(_state, "context", None) is None
         if entry:
@@ -525,11 +525,45 @@ def _call_params(cls: type) -> dict:
     return params
 
 
-def _build_shape(args: tuple, kwargs: dict) -> Any:
-    """What Keras 3 passes to a one-argument build: the first input's shape as a tuple of ints
-    (a list or dict of them for list or dict inputs), with the concrete batch size."""
-    first = args[0] if args else next(iter(kwargs.values()))
-    return nest.map_structure(lambda t: None if t is None else tuple(t.shape), first)
+def _build_arguments(layer: Layer, args: tuple, kwargs: dict) -> dict:
+    """What Keras 3 passes to build: shapes as tuples of ints with the concrete batch size.
+
+    A one-parameter build gets the shape of call()'s first tensor argument (a list or dict of
+    shapes for a list or dict input); a build with several parameters must name each
+    `<call argument>_shape` and gets those (keras-notes 1.3).
+    """
+    call_params = inspect.signature(layer.call).parameters
+    known = {k: v for k, v in kwargs.items() if k in call_params}  # e.g. drops `training`
+    bound = inspect.signature(layer.call).bind_partial(*args, **known).arguments
+    shapes = {
+        f"{name}_shape": nest.map_structure(lambda t: None if t is None else tuple(t.shape), value)
+        for name, value in bound.items()
+        if call_params[name].kind not in (inspect.Parameter.VAR_POSITIONAL,
+                                          inspect.Parameter.VAR_KEYWORD)
+        and name != "mask" and not name.endswith("_mask")
+        and nest.flatten(value) and all(hasattr(t, "shape") for t in nest.flatten(value))
+    }  # fmt: skip
+    names = [
+        p.name
+        for p in inspect.signature(layer.build).parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    if len(names) <= 1:
+        return {names[0]: next(iter(shapes.values()), None)} if names else {}
+    preamble = (
+        "For a `build()` method with more than one argument, all arguments should have a "
+        "`_shape` suffix and match an argument from `call()`. E.g. `build(self, foo_shape, "
+        f"bar_shape)`  For layer '{type(layer).__name__}', received `build()` argument `{{}}`, "
+    )
+    for name in names:
+        if not name.endswith("_shape"):
+            raise ValueError(preamble.format(name) + "which does not end in `_shape`.")
+        if name[: -len("_shape")] not in call_params:
+            raise ValueError(
+                preamble.format(name)
+                + f"but `call()` does not have argument `{name[: -len('_shape')]}`."
+            )
+    return {name: shapes[name] for name in names if name in shapes}
 
 
 def _build_wrapper(layer: Layer, build):

@@ -389,3 +389,27 @@ def test_compute_output_shape():
     assert layers.BatchNormalization().compute_output_shape((2, 3)) == (2, 3)
     with pytest.raises(NotImplementedError, match="compute_output_shape"):
         reference.Layer().compute_output_shape((1,))
+
+
+def test_a_build_with_several_parameters_gets_each_call_arguments_shape():
+    seen = {}
+
+    class Two(reference.Layer):
+        def build(self, y_shape, x_shape):
+            seen.update(x=x_shape, y=y_shape)
+
+        def call(self, x, y):
+            return x + y[..., :1]
+
+    Two()(np.ones((2, 3)), np.ones((2, 4)))
+    assert seen == {"x": (2, 3), "y": (2, 4)}
+
+    class BadNames(reference.Layer):
+        def build(self, a_shape, b):
+            pass
+
+        def call(self, x, y):
+            return x
+
+    with pytest.raises(ValueError, match="call\\(\\)` does not have argument `a`"):
+        BadNames()(np.ones(1), np.ones(1))
