@@ -104,3 +104,17 @@ def test_weights_paths_shapes_and_output_shapes_equal_keras(name, config, shape)
     assert ours.compute_output_shape(shape) == tuple(theirs.compute_output_shape(shape))
     assert y_ours.shape == tuple(y_theirs.shape) and y_ours.dtype == y_theirs.dtype.as_numpy_dtype
     assert ours.count_params() == theirs.count_params()
+
+
+@pytest.mark.parametrize("name, config", [
+    ("Dense", dict(units=2, kernel_initializer="ones")),
+    ("Activation", dict(activation="relu")),
+    ("Activation", dict(activation="relu6")),
+    ("BatchNormalization", dict()),
+])  # fmt: skip
+def test_integer_inputs_give_keras_output_dtypes_and_values(name, config):
+    x = np.arange(-3, 9, dtype="int32").reshape(3, 4)
+    ours = getattr(layers, name)(**config)(x)
+    theirs = getattr(keras.layers, name)(**config)(x)
+    assert ours.dtype == theirs.dtype.as_numpy_dtype
+    np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-6)

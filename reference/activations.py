@@ -39,7 +39,7 @@ def _relu(x: Array) -> Array:
     # max(0, x), with x SECOND: the tape gives a tie to the first argument, so the gradient is 0 at
     # 0 (and at NaN), as TF's ReluGrad; NaN propagates as in tf.nn.relu. (np.where would be ~10x
     # slower on random signs: it branches per element.)
-    return np.maximum(0.0, x)
+    return np.maximum(0, x)  # an int 0 keeps int inputs int, as tf.nn.relu
 
 
 def relu(
@@ -64,8 +64,8 @@ def relu(
         clip_max = False
     else:
         y = _relu(x)
-    if clip_max:
-        y = np.clip(y, 0.0, _f32(max_value))
+    if clip_max:  # ops.cast(max_value, x.dtype): through float32, or truncated for ints
+        y = np.clip(y, 0, _f32(max_value) if x.dtype.kind == "f" else int(max_value))
     if negative_slope != 0.0:
         y = y - float(negative_slope) * negative_part
     return y

@@ -479,3 +479,9 @@ def test_get_none_callables_and_unknown_identifiers():
         A.deserialize(config)
     with pytest.raises(ValueError, match="cannot be serialized.*sparsemax"):
         A.serialize(lambda x: x)
+
+
+@pytest.mark.parametrize("fn", [A.relu, A.relu6, lambda x: A.relu(x, max_value=3.0)])
+def test_relu_family_keeps_integer_inputs_integer(fn):
+    y = fn(np.arange(-3, 5, dtype=np.int32))
+    assert y.dtype == np.int32 and y.min() == 0

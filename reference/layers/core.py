@@ -95,6 +95,8 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
 
     def call(self, inputs, training=None):
+        if inputs.dtype.kind not in "fc":  # Keras's matmul promotes ints to the kernel's dtype
+            inputs = inputs.astype(self.compute_dtype)
         x = np.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = x + self.bias
