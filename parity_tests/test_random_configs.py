@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from parity_tests import assert_parity
 from reference import activations, layers
 
-# Both Keras and the reference warn about a softmax over an axis of size 1; shapes here may have one.
+# Keras and the reference both warn about a softmax over an axis of size 1, which shapes here
+# may have.
 pytestmark = pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
 NAMES = sorted(set(activations._BY_NAME) - {"glu", "threshold"})  # glu: even sizes; see below
 SETTINGS = settings(
