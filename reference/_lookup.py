@@ -8,20 +8,10 @@ implements the trio once; it imports neither NumPy nor Keras (NumPy scalar types
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-
-def to_snake_case(name: str) -> str:
-    """A class name in snake_case.
-
-    Computes: "MaxNorm" -> "max_norm", "L1L2" -> "l1l2" (not "l1_l2").
-    Keras: `keras.src.utils.naming.to_snake_case(name)`.
-    """
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+from .naming import to_snake_case
 
 
 class Lookup:

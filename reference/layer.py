@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import inspect
-import re
 import threading
 import warnings
 from typing import Any
@@ -17,23 +15,10 @@ from . import constraints, initializers, nest, regularizers
 from .autodiff import tape as _tape
 from .autodiff.tracked import TrackedArray, is_recording
 from .input_spec import assert_input_compatibility
+from .naming import to_snake_case, unique_name
 from .variable import FLOAT_DTYPES, Variable, standardize_dtype
 
 _state = threading.local()
-_name_uids: collections.defaultdict = collections.defaultdict(int)
-
-
-def to_snake_case(name: str) -> str:
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(prefix: str) -> str:
-    """Keras's auto names: "dense", "dense_1", ... with one global counter per prefix."""
-    name = prefix if prefix not in _name_uids else f"{prefix}_{_name_uids[prefix]}"
-    _name_uids[prefix] += 1
-    return name
 
 
 def _scope() -> list:

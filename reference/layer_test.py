@@ -210,7 +210,7 @@ def test_auto_names_count_per_class_name():
     second = layers.Activation("relu")
     stem, _, n = second.name.rpartition("_")
     assert first.name.startswith("activation") and stem == "activation" and n.isdigit()
-    assert reference.layer.to_snake_case("BatchNormalization") == "batch_normalization"
+    assert reference.naming.to_snake_case("BatchNormalization") == "batch_normalization"
 
 
 def test_get_and_set_weights_are_all_or_nothing():

@@ -9,6 +9,7 @@ import numpy as np
 
 from .autodiff import tape as _tape
 from .autodiff import tracked as _tracked
+from .naming import unique_name
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 
@@ -50,8 +51,6 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
         constraint: Callable | None = None,
     ):
         if name is None:
-            from .layer import unique_name
-
             name = unique_name("variable")
         if not isinstance(name, str) or "/" in name:
             raise ValueError(
