@@ -118,3 +118,11 @@ def test_integer_inputs_give_keras_output_dtypes_and_values(name, config):
     theirs = getattr(keras.layers, name)(**config)(x)
     assert ours.dtype == theirs.dtype.as_numpy_dtype
     np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-6)
+
+
+@pytest.mark.parametrize("value", [1.0, 3, [1, 2], [0.5], np.ones(2), np.ones(2, "float32"),
+                                   np.ones(2, "int32"), True])  # fmt: skip
+def test_variable_dtype_inference_equals_keras(value):
+    ours, theirs = reference.Variable(value), keras.Variable(value)
+    assert ours.dtype == theirs.dtype and ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), keras.ops.convert_to_numpy(theirs))

@@ -85,6 +85,9 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
                 )
         else:
             value = np.asarray(initializer)
+            if dtype is None and not isinstance(initializer, np.ndarray | np.generic):
+                # Keras: Python floats become float32 (floatx), Python ints int32.
+                dtype = {"f": "float32", "i": "int32"}.get(value.dtype.kind, value.dtype)
             self._dtype = standardize_dtype(value.dtype if dtype is None else dtype)
             if shape is not None and tuple(shape) != value.shape:
                 raise ValueError(
@@ -162,6 +165,12 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
 
     def __len__(self) -> int:
         return len(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
 
     @property
     def T(self):
