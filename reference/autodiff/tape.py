@@ -239,7 +239,7 @@ def record_layer_call(layer, call: Callable, inputs, kwargs: dict):
         out = call(raw_inputs, **kwargs)
     if not _is_float(np.asarray(out)):
         return out
-    weights = [(w, leaf_for(w, w.value, w.trainable)) for w in layer.weights]
+    weights = [(w, leaf_for(w, value, w.trainable)) for w, value in seen]
     weights = [(w, leaf) for w, leaf in weights if leaf is not None]
     tracked_inputs = [(i, x) for i, x in enumerate(flat_inputs) if isinstance(x, TrackedArray)]
     if not weights and not tracked_inputs:
