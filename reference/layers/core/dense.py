@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
-from ..autodiff import vjp as traced_vjp
-from ..input_spec import InputSpec
-from ..layer import Layer
+from ... import activations, constraints, initializers, regularizers
+from ...autodiff import vjp as traced_vjp
+from ...input_spec import InputSpec
+from ...layer import Layer
 
 
 class Dense(Layer):

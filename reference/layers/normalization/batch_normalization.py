@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import constraints, initializers, regularizers
-from ..input_spec import InputSpec
-from ..layer import Layer
+from ... import constraints, initializers, regularizers
+from ...input_spec import InputSpec
+from ...layer import Layer
 
 
 class BatchNormalization(Layer):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import activations
-from ..layer import Layer
+from ... import activations
+from ...layer import Layer
 
 
 class Activation(Layer):

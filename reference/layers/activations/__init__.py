@@ -1,0 +1,5 @@
+"""Activation layers (keras/src/layers/activations/)."""
+
+from .activation import Activation
+
+__all__ = ["Activation"]
