@@ -3,7 +3,7 @@
 from . import vjps  # noqa: F401  (fills the rule table)
 from .tape import GradientTape, vjp
 from .tracked import MissingVJPError, TrackedArray, is_recording, paused, unbroadcast
-from .vjps import defvjp, defvjp_argnum, defvjp_sequence
+from .vjps import defvjp, defvjp_argnum, defvjp_sequence, primitive, rule_for
 
 __all__ = [
     "GradientTape",
@@ -14,6 +14,8 @@ __all__ = [
     "defvjp_sequence",
     "is_recording",
     "paused",
+    "primitive",
+    "rule_for",
     "unbroadcast",
     "vjp",
 ]

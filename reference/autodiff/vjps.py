@@ -9,16 +9,49 @@ passes the gradient at its bounds, |x|' = sign(x) (0 at 0), reductions split tie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 import scipy.special as sp
 
-from .tracked import COMPOSITES, NONDIFFERENTIABLE, VJP_RULES, _astype, _getitem
+from .tracked import COMPOSITES, NONDIFFERENTIABLE, VJP_RULES, _astype, _getitem, apply
+
+
+def primitive(fn: Callable) -> Callable:
+    """Make `fn` (plain NumPy on plain arrays) one node of the tape, with a rule from `defvjp`.
+
+    Computes: fn itself; under a recording tape, `fn` runs once on the plain values and the tape
+    records a single node whose VJP is the rule registered with `defvjp(<the primitive>, ...)`,
+    instead of tracing the NumPy calls inside `fn`. Use it where TF has a gradient kernel of its
+    own (SeluGrad computes from the output, not from the traced formula), or where the traced
+    formula would be slow or inexact. Rules must be written with np.* functions (no in-place
+    writes into arrays derived from `g`), so that they can be traced again for higher-order
+    gradients.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return apply(fn, args, kwargs)
+
+    wrapper._primitive_fn = fn
+    return wrapper
+
+
+def rule_for(func: Callable, argnum: int = 0) -> Callable:
+    """The registered VJP of `func` for positional argument `argnum`, as
+    rule(g, ans, *args, **kwargs) -> gradient: what a layer's hand-written VJP calls to share
+    one formula with the traced path (Dense uses its activation's rule)."""
+    raw = getattr(func, "_primitive_fn", func)
+    rule = VJP_RULES.get(raw)
+    if rule is None:
+        raise KeyError(f"{getattr(func, '__name__', func)!r} has no registered VJP rule.")
+    return lambda g, ans, *args, **kwargs: rule((argnum,), g, ans, args, kwargs)
 
 
 def defvjp(func: Callable, *rules: Callable | None) -> None:
     """Register per-argument rules: rules[i](g, ans, *args, **kwargs) -> grad of argument i."""
+    func = getattr(func, "_primitive_fn", func)
 
     def rule(slot, g, ans, args, kwargs):
         i = slot[0]
@@ -31,11 +64,13 @@ def defvjp(func: Callable, *rules: Callable | None) -> None:
 
 def defvjp_argnum(func: Callable, rule: Callable) -> None:
     """Register one rule for any positional argument: rule(i, g, ans, *args, **kwargs)."""
+    func = getattr(func, "_primitive_fn", func)
     VJP_RULES[func] = lambda slot, g, ans, args, kwargs: rule(slot[0], g, ans, *args, **kwargs)
 
 
 def defvjp_sequence(func: Callable, rule: Callable) -> None:
     """For functions of a sequence of arrays: rule(j, g, ans, arrays, *args, **kwargs)."""
+    func = getattr(func, "_primitive_fn", func)
     VJP_RULES[func] = lambda slot, g, ans, args, kwargs: rule(slot[1], g, ans, *args, **kwargs)
 
 
