@@ -1,22 +1,19 @@
-"""Benchmark: reference Dense(512, relu) against stock Keras Dense on TF, eager and tf.function.
+"""Benchmark: Dense(512, relu) float32 forward+backward, 512 -> 512, batch 1, 32 and 1024.
 
-Not a test. One process, the same inputs and the same weights on both sides. For each batch size it
-times, with time.perf_counter:
+Not a test. Four implementations of one training step's layer work -- the output and the
+gradients for the input, the kernel and the bias under a random upstream gradient -- on the same
+inputs and weights, each timed in its own block (bench/common.py):
 
-    ref fwd        reference.layers.Dense called on an ndarray
-    ref fwd+bwd    the same call under reference.GradientTape, then tape.gradient w.r.t. the input,
-                   kernel and bias with a random upstream gradient
-    eager fwd      keras.layers.Dense (the stock layer, the realistic baseline) on a tf.Tensor
-    eager fwd+bwd  the same under tf.GradientTape, gradients w.r.t. input, kernel and bias
-    tf.fn fwd      a tf.function that calls the Keras layer
-    tf.fn fwd+bwd  a tf.function that holds the tape and the gradient
+    floor       the same math by hand in NumPy, no tape: z = x @ k + b; y = max(z, 0);
+                dz = dy * (z > 0); dx = dz @ k.T; dk = x.T @ dz; db = sum(dz) (3 GEMMs)
+    reference   reference.layers.Dense called under reference.GradientTape, then tape.gradient
+                (public API only, so it measures whatever the layer and the tape do on main)
+    TF eager    stock keras.layers.Dense under tf.GradientTape (the realistic baseline)
+    tf.function the same step traced once with tf.function
 
-Each variant is warmed up, then sampled round-robin (one chunk of each variant per round, after
-one untimed lead-in call, so that slow drift of a noisy machine hits all variants alike); a sample
-is the mean of `number` back-to-back calls and the reported value is the median over samples.
-Before any timing, outputs and gradients of the TF variants are checked against the reference.
-
-Run it with OpenBLAS's core-type overrides removed for this command only (see bench/README.md):
+Before timing, every implementation's output and gradients are checked against a float64 floor.
+Targets (issue 7), as medians of per-round ratios: reference <= 1.15x floor and <= tf.function
+at batch 32 and 1024; reference < TF eager at batch 1 (no malloc environment variable set).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_dense.py [--json PATH]
 """
@@ -24,381 +21,158 @@ Run it with OpenBLAS's core-type overrides removed for this command only (see be
 from __future__ import annotations
 
 import argparse
-import ctypes
-import glob
 import json
-import math
-import os
-import platform
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # before TensorFlow is imported; nothing else is changed
-_BLAS_ENV = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-_THREAD_ENV = {
-    k: os.environ.get(k)
-    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS")
-}
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
 import reference  # noqa: E402
+from bench import common  # noqa: E402
 
 UNITS = IN_DIM = 512
-DTYPE = np.float32
-VARIANTS = ("ref fwd", "eager fwd", "tf.fn fwd", "ref fwd+bwd", "eager fwd+bwd", "tf.fn fwd+bwd")
+IMPLS = ("floor", "reference", "TF eager", "tf.function")
 
 
-# -- environment report --------------------------------------------------------------------------
-def _openblas_lib() -> ctypes.CDLL | None:
-    libs_dir = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-    for path in sorted(glob.glob(str(libs_dir / "libscipy_openblas*.so*"))):
-        try:
-            return ctypes.CDLL(path)
-        except OSError:
-            continue
-    return None
+def floor_step(x, kernel, bias, dy):
+    """Dense(relu) forward and backward by hand: the fastest honest NumPy, no tape."""
+    z = np.dot(x, kernel)
+    z += bias
+    y = np.maximum(z, 0)
+    dz = dy * (z > 0)
+    return y, np.dot(dz, kernel.T), np.dot(x.T, dz), dz.sum(axis=0)
 
 
-def _openblas_query(lib: ctypes.CDLL, name: str, restype):
-    for symbol in (f"scipy_openblas_{name}64_", f"scipy_openblas_{name}", f"openblas_{name}"):
-        fn = getattr(lib, symbol, None)
-        if fn is not None:
-            fn.restype = restype
-            value = fn()
-            return value.decode() if isinstance(value, bytes) else value
-    return None
-
-
-def blas_info() -> dict:
-    """Which BLAS NumPy uses, its kernel and thread count (threadpoolctl when installed)."""
-    info: dict = {"numpy": np.__version__}
-    try:
-        import threadpoolctl
-
-        info["source"] = "threadpoolctl"
-        info["threadpools"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-            for p in threadpoolctl.threadpool_info()
-        ]
-    except ImportError:
-        info["source"] = "np.show_config + OpenBLAS C API (threadpoolctl is not installed)"
-        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-        info["name"] = blas.get("name")
-        info["version"] = blas.get("version")
-        info["build_config"] = " ".join(str(blas.get("openblas configuration", "")).split())
-        lib = _openblas_lib()
-        if lib is not None:
-            info["corename"] = _openblas_query(lib, "get_corename", ctypes.c_char_p)
-            info["num_threads"] = _openblas_query(lib, "get_num_threads", ctypes.c_int)
-            info["runtime_config"] = _openblas_query(lib, "get_config", ctypes.c_char_p)
-    return info
-
-
-def _onednn_enabled() -> bool | None:
-    try:  # private, but the only switch TF exposes for "are oneDNN kernels in use"
-        from tensorflow.python.util import _pywrap_util_port
-
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):
-        return None
-
-
-def tf_info(tf, keras) -> dict:
-    threading = tf.config.threading
-    return {
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "intra_op_threads": threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": threading.get_inter_op_parallelism_threads(),
-        "note": "0 = TF's default (one thread per available core)",
-        "TF_ENABLE_ONEDNN_OPTS": _THREAD_ENV["TF_ENABLE_ONEDNN_OPTS"] or "unset (TF default)",
-        "onednn_enabled": _onednn_enabled(),
-    }
-
-
-def print_environment(blas: dict, tfi: dict) -> None:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(
-        f"python {platform.python_version()}, {platform.processor() or platform.machine()}, "
-        f"{cores} usable cores"
-    )
-    for key, value in _BLAS_ENV.items():
-        state = "UNSET" if value is None else f"SET to {value!r} (NumPy's BLAS may be slowed)"
-        print(f"{key}: {state}")
-    threads_env = {k: v for k, v in _THREAD_ENV.items() if v is not None and "ONEDNN" not in k}
-    print(f"thread env vars: {threads_env or 'none set'}")
-    print(f"NumPy {blas['numpy']} BLAS ({blas['source']}):")
-    for key, value in blas.items():
-        if key not in ("numpy", "source"):
-            print(f"  {key}: {value}")
-    print(
-        f"TensorFlow {tfi['tensorflow']}, Keras {tfi['keras']}: intra_op={tfi['intra_op_threads']}"
-        f" inter_op={tfi['inter_op_threads']} ({tfi['note']}); "
-        f"TF_ENABLE_ONEDNN_OPTS {tfi['TF_ENABLE_ONEDNN_OPTS']}, "
-        f"oneDNN kernels {'on' if tfi['onednn_enabled'] else 'off or unknown'}"
-    )
-
-
-# -- the workloads -----------------------------------------------------------------------------
-def make_case(batch: int, tf, keras, seed: int) -> dict:
-    """Same x, weights and upstream gradient for both sides; returns the callables to time."""
+def make_case(batch: int, tf, keras, seed: int, dtype=np.float32) -> dict:
+    """The four step functions on shared inputs and weights, and the float64 truth."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, IN_DIM)).astype(DTYPE)
+    x = rng.standard_normal((batch, IN_DIM)).astype(dtype)
+    limit = np.sqrt(6 / (IN_DIM + UNITS))  # glorot_uniform, as Keras's default
+    kernel = rng.uniform(-limit, limit, (IN_DIM, UNITS)).astype(dtype)
+    bias = (0.1 * rng.standard_normal(UNITS)).astype(dtype)  # non-zero, so the add matters
+    dy = rng.standard_normal((batch, UNITS)).astype(dtype)
+    # No upstream gradient where the pre-activation is within 1e-3 of relu's kink: float32
+    # rounding in different GEMMs could flip the mask there and fail the sanity check.
+    z64 = x.astype(np.float64) @ kernel.astype(np.float64) + bias
+    dy[np.abs(z64) < 1e-3] = 0.0
+
     ref = reference.layers.Dense(UNITS, activation="relu")
     ref.build((batch, IN_DIM))
-    kernel = ref.kernel.numpy()  # glorot_uniform from the reference's initializer
-    bias = (0.1 * rng.standard_normal(UNITS)).astype(DTYPE)  # non-zero, so the add matters
     ref.set_weights([kernel, bias])
+    ref_sources = [ref.kernel, ref.bias]
     tfl = keras.layers.Dense(UNITS, activation="relu")
     tfl.build((None, IN_DIM))
     tfl.set_weights([kernel, bias])
-
-    # Upstream gradient: random, but zero where the pre-activation lies within 1e-3 of relu's
-    # kink (~0.1% of entries), so that float32 rounding differences between NumPy's and TF's
-    # GEMMs cannot flip the relu mask and make the gradient check flaky.
-    z64 = x.astype(np.float64) @ kernel.astype(np.float64) + bias
-    dy = rng.standard_normal((batch, UNITS)).astype(DTYPE)
-    dy[np.abs(z64) < 1e-3] = 0.0
-
-    ref_weights = ref.trainable_weights
-    tf_weights = tfl.trainable_weights
     x_tf, dy_tf = tf.constant(x), tf.constant(dy)
 
-    def ref_fwd():
-        return ref(x)
-
-    def ref_fwd_bwd():
+    def reference_step():
         with reference.GradientTape() as tape:
             xt = tape.watch(x)
             y = ref(xt)
-        return tape.gradient(y, [xt, *ref_weights], output_gradients=dy)
+        return (y, *tape.gradient(y, [xt, *ref_sources], output_gradients=dy))
 
-    def eager_fwd():
-        return tfl(x_tf)
-
-    def eager_fwd_bwd():
-        with tf.GradientTape() as tape:
-            tape.watch(x_tf)
-            y = tfl(x_tf)
-        return tape.gradient(y, [x_tf, *tf_weights], output_gradients=dy_tf)
-
-    @tf.function
-    def fn_fwd(xs):
-        return tfl(xs)
-
-    @tf.function
-    def fn_fwd_bwd(xs, dys):
+    def eager_step(xs=x_tf, dys=dy_tf):
         with tf.GradientTape() as tape:
             tape.watch(xs)
             y = tfl(xs)
-        return tape.gradient(y, [xs, *tf_weights], output_gradients=dys)
+        return (y, *tape.gradient(y, [xs, *tfl.trainable_weights], output_gradients=dys))
 
-    return {
-        "x": x,
-        "dy": dy,
-        "fns": {
-            "ref fwd": ref_fwd,
-            "eager fwd": eager_fwd,
-            "tf.fn fwd": lambda: fn_fwd(x_tf),
-            "ref fwd+bwd": ref_fwd_bwd,
-            "eager fwd+bwd": eager_fwd_bwd,
-            "tf.fn fwd+bwd": lambda: fn_fwd_bwd(x_tf, dy_tf),
-        },
+    traced = tf.function(eager_step)
+    fns = {
+        "floor": lambda: floor_step(x, kernel, bias, dy),
+        "reference": reference_step,
+        "TF eager": eager_step,
+        "tf.function": lambda: traced(x_tf, dy_tf),
     }
+    f64 = [a.astype(np.float64) for a in (x, kernel, bias, dy)]
+    return {"fns": fns, "truth": list(floor_step(*f64))}
 
 
-def _close(name: str, got, want) -> float:
-    """Assert float32 agreement; returns the max abs difference relative to the scale of `want`."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    if got.shape != want.shape:
-        raise AssertionError(f"{name}: shape {got.shape} != {want.shape}")
-    scale = max(1.0, float(np.abs(want).max()))
-    if not np.allclose(got, want, rtol=1e-4, atol=1e-5 * scale):
-        raise AssertionError(
-            f"{name}: max |diff| {np.abs(got - want).max():.3g} (scale {scale:.3g})"
-        )
-    return float(np.abs(got - want).max() / scale)
-
-
-def check_case(case: dict, batch: int) -> float:
-    """The reference's output and gradients against every TF variant; raises on disagreement."""
-    fns = case["fns"]
-    want_y = np.asarray(fns["ref fwd"]())
-    want_g = [np.asarray(g) for g in fns["ref fwd+bwd"]()]
-    worst = 0.0
-    for variant in ("eager", "tf.fn"):
-        worst = max(worst, _close(f"b{batch} {variant} y", fns[f"{variant} fwd"]().numpy(), want_y))
-        grads = fns[f"{variant} fwd+bwd"]()
-        for label, g, w in zip(("dx", "dkernel", "dbias"), grads, want_g, strict=True):
-            worst = max(worst, _close(f"b{batch} {variant} {label}", g.numpy(), w))
-    return worst
-
-
-# -- timing ------------------------------------------------------------------------------------
-def _per_call(fn: Callable, seconds: float) -> float:
-    """Warm up `fn` for about `seconds` (at least 5 calls); the mean time of one call."""
-    calls, start = 0, time.perf_counter()
-    while calls < 5 or time.perf_counter() - start < seconds:
-        fn()
-        calls += 1
-    return (time.perf_counter() - start) / calls
-
-
-def time_case(fns: dict, budget_s: float, sample_s: float, min_rounds: int, max_rounds: int):
-    """Round-robin medians (seconds per call) of every variant; see the module docstring."""
-    est = {name: _per_call(fn, 0.25) for name, fn in fns.items()}  # warm-up and estimate
-    number = {name: max(1, math.ceil(sample_s / t)) for name, t in est.items()}
-    round_s = sum((number[n] + 1) * est[n] for n in fns)
-    rounds = int(min(max_rounds, max(min_rounds, budget_s / round_s)))
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    perf = time.perf_counter
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            fn()  # untimed lead-in: the other library's worker threads settle first
-            n = number[name]
-            t0 = perf()
-            for _ in range(n):
-                fn()
-            samples[name].append((perf() - t0) / n)
-    return {
-        name: {
-            "median_s": statistics.median(s),
-            "min_s": min(s),
-            "q1_s": statistics.quantiles(s, n=4)[0],
-            "q3_s": statistics.quantiles(s, n=4)[2],
-            "number": number[name],
-            "repeats": rounds,
+def run(batches, rounds: int, block_s: float, warmup_s: float, seed: int = 0) -> dict:
+    tf, keras = common.import_tf()
+    env = common.environment(tf)
+    common.print_environment(env)
+    results = {}
+    for batch in batches:
+        case = make_case(batch, tf, keras, seed + batch)
+        outputs = {name: fn() for name, fn in case["fns"].items()}
+        worst = common.check_against(f"Dense b{batch}", outputs, case["truth"], 1e-4)
+        per_round = common.run_rounds(case["fns"], rounds, block_s, warmup_s)
+        ref = per_round["reference"]
+        results[batch] = {
+            "check_max_scaled_error": worst,
+            "times_s": {name: common.spread(t) for name, t in per_round.items()},
+            "ratios": {
+                f"reference/{other}": common.ratio_stats(ref, per_round[other])
+                for other in ("floor", "tf.function", "TF eager")
+            },
+            "per_round_s": per_round,
         }
-        for name, s in samples.items()
-    }
+    return {"env": env, "rounds": rounds, "block_s": block_s, "results": results}
 
 
-def ratios(times: dict, stat: str = "median_s") -> dict:
-    med = {name: t[stat] for name, t in times.items()}
-    return {
-        f"ref/{tf_side} {kind}": med[f"ref {kind}"] / med[f"{tf_side} {kind}"]
-        for kind in ("fwd", "fwd+bwd")
-        for tf_side in ("eager", "tf.fn")
-    }
+def targets(results: dict) -> dict[str, bool]:
+    out = {}
+    for batch in (32, 1024):
+        if batch in results:
+            r = results[batch]["ratios"]
+            out[f"batch {batch}: reference <= 1.15x floor"] = r["reference/floor"]["median"] <= 1.15
+            out[f"batch {batch}: reference <= tf.function"] = (
+                r["reference/tf.function"]["median"] <= 1.0
+            )
+    if 1 in results:
+        out["batch 1: reference < TF eager"] = (
+            results[1]["ratios"]["reference/TF eager"]["median"] < 1.0
+        )
+    return out
 
 
-def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:10.1f}"
-
-
-def print_tables(results: dict) -> None:
-    print("\nMedian time per call, microseconds (IQR in brackets: q1-q3)")
-    print(f"{'batch':>6} | " + " | ".join(f"{v:>22}" for v in VARIANTS))
+def report(payload: dict) -> None:
+    results = payload["results"]
+    print(
+        f"\nDense(512, relu) float32 fwd+bwd: median of {payload['rounds']} rounds of "
+        f"{payload['block_s']} s blocks [min-max over rounds]"
+    )
+    print(f"{'batch':>6} | " + " | ".join(f"{n:>26}" for n in IMPLS))
     for batch, r in results.items():
         cells = []
-        for v in VARIANTS:
-            t = r["times"][v]
-            iqr = f"[{t['q1_s'] * 1e6:.0f}-{t['q3_s'] * 1e6:.0f}]"
-            cells.append(f"{_us(t['median_s']).strip():>9} {iqr:>12}")
-        print(f"{batch:>6} | " + " | ".join(f"{c:>22}" for c in cells))
+        for name in IMPLS:
+            t = r["times_s"][name]
+            cells.append(
+                f"{common.fmt_time(t['median'])} "
+                f"[{common.fmt_time(t['min'])}-{common.fmt_time(t['max'])}]"
+            )
+        print(f"{batch:>6} | " + " | ".join(f"{c:>26}" for c in cells))
     names = list(next(iter(results.values()))["ratios"])
-    print("\nRatios reference / TF (below 1: the reference is faster)")
-    print(f"{'batch':>6} | " + " | ".join(f"{n:>19}" for n in names))
+    print("\nratios, median of per-round ratios [min-max]")
+    print(f"{'batch':>6} | " + " | ".join(f"{n:>24}" for n in names))
     for batch, r in results.items():
-        print(f"{batch:>6} | " + " | ".join(f"{r['ratios'][n]:>19.3f}" for n in names))
-    print("\nSame ratios from the minima (best sample; less sensitive to other load, secondary)")
-    for batch, r in results.items():
-        print(f"{batch:>6} | " + " | ".join(f"{r['ratios_min'][n]:>19.3f}" for n in names))
-    print("\nrepeats (rounds) x calls per sample:")
-    for batch, r in results.items():
-        counts = ", ".join(
-            f"{v} {r['times'][v]['repeats']}x{r['times'][v]['number']}" for v in VARIANTS
-        )
-        print(f"  batch {batch}: {counts}")
-
-
-def targets(results: dict) -> dict:
-    out = {}
-    if 1 in results:
-        rat = results[1]["ratios"]
-        out["batch 1 ref fwd >= 2x faster than TF eager"] = rat["ref/eager fwd"] <= 0.5
-        out["batch 1 ref fwd+bwd >= 2x faster than TF eager"] = rat["ref/eager fwd+bwd"] <= 0.5
-    if 1024 in results:
-        rat = results[1024]["ratios"]
-        out["batch 1024 ref fwd+bwd within 1.5x of tf.function"] = rat["ref/tf.fn fwd+bwd"] <= 1.5
-    return out
+        cells = (common.fmt_ratio(r["ratios"][n]) for n in names)
+        print(f"{batch:>6} | " + " | ".join(f"{c:>24}" for c in cells))
+    print("\ntargets (issue 7):")
+    for name, ok in targets(results).items():
+        print(f"  {'MET   ' if ok else 'MISSED'} {name}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH as JSON")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 1024])
-    parser.add_argument(
-        "--seconds-per-batch",
-        type=float,
-        default=20.0,
-        help="timing budget per batch size, after warm-up (default 20)",
-    )
-    parser.add_argument(
-        "--sample-ms",
-        type=float,
-        default=2.0,
-        help="minimum duration of one sample; sets the calls per sample (default 2)",
-    )
-    parser.add_argument("--min-rounds", type=int, default=15)
-    parser.add_argument("--max-rounds", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--block-s", type=float, default=0.5, help="timed seconds per block")
+    parser.add_argument("--warmup-s", type=float, default=0.1, help="untimed seconds per block")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
     args = parser.parse_args(argv)
-
     start = time.perf_counter()
-    import keras
-    import tensorflow as tf
-
-    blas, tfi = blas_info(), tf_info(tf, keras)
-    print_environment(blas, tfi)
-    print(
-        "TF side: stock keras.layers.Dense(512, activation='relu') (the realistic baseline), "
-        "float32; inputs pre-converted to tf.constant; reference side: reference.layers.Dense "
-        "on ndarrays."
-    )
-
-    results = {}
-    for batch in args.batches:
-        case = make_case(batch, tf, keras, args.seed + batch)
-        worst = check_case(case, batch)
-        print(f"batch {batch}: outputs and gradients agree (max |diff| / scale = {worst:.2e})")
-        times = time_case(
-            case["fns"],
-            args.seconds_per_batch,
-            args.sample_ms / 1e3,
-            args.min_rounds,
-            args.max_rounds,
-        )
-        results[batch] = {
-            "times": times,
-            "ratios": ratios(times),
-            "ratios_min": ratios(times, "min_s"),
-            "check_max_rel_diff": worst,
-        }
-
-    print_tables(results)
-    verdicts = targets(results)
-    print("\nTargets:")
-    for name, ok in verdicts.items():
-        print(f"  {'MET   ' if ok else 'MISSED'} {name}")
-    total = time.perf_counter() - start
-    print(f"\ntotal {total:.1f}s")
-
+    payload = run(args.batches, args.rounds, args.block_s, args.warmup_s)
+    report(payload)
+    payload["targets"] = targets(payload["results"])
+    payload["total_s"] = time.perf_counter() - start
+    print(f"\ntotal {payload['total_s']:.1f} s")
     if args.json:
-        payload = {
-            "benchmark": "Dense(512, relu) float32, 512 -> 512",
-            "env": {"blas": blas, "tf": tfi, "blas_env": _BLAS_ENV, "thread_env": _THREAD_ENV},
-            "results": {str(b): r for b, r in results.items()},
-            "targets": verdicts,
-            "total_s": total,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        Path(args.json).write_text(json.dumps(payload, indent=1, default=str) + "\n")
         print(f"wrote {args.json}")
     return 0
 
