@@ -266,6 +266,12 @@ class Layer:
         if shape is None:
             shape = ()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        for d in shape:
+            if not (d is None or isinstance(d, int | np.integer)) or isinstance(d, bool):
+                raise ValueError(
+                    f"Cannot convert '{shape}' to a shape. Found invalid dimension '{d}' of type "
+                    f"'{type(d)}'. "
+                )
         shape = tuple(None if d is None else int(d) for d in shape)
         init = given["initializer"]
         if init is None:
@@ -376,14 +382,13 @@ class Layer:
         try:
             self._resolve_training(args, kwargs, _state.context)
             with self._name_scope():
-                if (
-                    is_recording()
-                    and getattr(type(self), "vjp", None) is not None
-                    and _tape.layer_vjps_enabled()
-                    and len(args) == 1
-                ):
-                    outputs = _tape.record_layer_call(self, self.call, args[0], kwargs)
-                else:
+                outputs = NotImplemented
+                if len(args) == 1 and is_recording() and _tape.layer_vjps_enabled():
+                    from .layers import fused  # the layer side of the VJP seam
+
+                    if fused.has_fused_vjp(type(self)):
+                        outputs = fused.call_with_vjp(self, args[0], kwargs)
+                if outputs is NotImplemented:
                     outputs = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:
                 for out in nest.flatten(outputs):
@@ -402,6 +407,11 @@ class Layer:
         elif isinstance(x, np.generic):
             x = np.asarray(x)
         if isinstance(x, np.ndarray):
+            if x.dtype.kind not in "biufc":
+                raise ValueError(
+                    f"Layer '{self.name}': inputs must be numeric arrays. Received an array of "
+                    f"dtype {x.dtype} (as Keras: 'Failed to convert a NumPy array to a Tensor')."
+                )
             x = _tape.track_input(x)
         if (
             self.autocast

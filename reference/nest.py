@@ -17,16 +17,18 @@ def flatten(structure: Any) -> list:
 
 def pack_sequence_as(structure: Any, flat: list) -> Any:
     """`structure` with its leaves replaced, in order, by the elements of `flat`."""
-    it = iter(flat)
+    return _build(structure, iter(flat))
 
-    def build(s):
-        if isinstance(s, dict):
-            return {k: build(v) for k, v in s.items()}
-        if isinstance(s, list | tuple):
-            return type(s)(build(e) for e in s)
-        return next(it)
 
-    return build(structure)
+def _build(s: Any, it) -> Any:
+    # A module-level function, not a recursive closure: a closure that refers to itself is a
+    # reference cycle, which would keep `flat` (gradients, activations) alive until a gc pass.
+    if isinstance(s, dict):
+        return {k: _build(v, it) for k, v in s.items()}
+    if isinstance(s, list | tuple):
+        items = [_build(e, it) for e in s]
+        return type(s)(*items) if hasattr(s, "_fields") else type(s)(items)
+    return next(it)
 
 
 def map_structure(fn: Callable, structure: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import config as _config
 from .autodiff import tape as _tape
 from .autodiff import tracked as _tracked
 from .naming import unique_name
@@ -15,9 +16,9 @@ FLOAT_DTYPES = ("float16", "float32", "float64")
 
 
 def standardize_dtype(dtype: Any, who: str = "dtype") -> str:
-    """A dtype name as Keras spells it ("float32"), or ValueError."""
+    """A dtype name as Keras spells it ("float32"), or ValueError; None is config.floatx()."""
     if dtype is None:
-        return "float32"
+        return _config.floatx()
     try:
         name = np.dtype(getattr(dtype, "name", dtype)).name
     except TypeError:
@@ -103,8 +104,10 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
 
     # -- state
     @property
-    def value(self) -> np.ndarray:
-        return self._value
+    def value(self):
+        """The current value; inside a recording tape, the tracked read (differentiable, as a
+        Keras variable's `.value` is). `numpy()` is always a plain copy."""
+        return self._read() if _tracked.is_recording() else self._value
 
     @property
     def shape(self) -> tuple:
@@ -123,7 +126,9 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
 
     def assign(self, value: Any) -> np.ndarray:
         """Replace the value (cast to this variable's dtype; the shape must match)."""
-        value = np.asarray(value)
+        if _tape.assigns_frozen():  # a forward pass replayed for a higher-order backward
+            return self._value
+        value = np.asarray(_tracked._plain(value))
         if value.shape != self.shape:
             raise ValueError(
                 "The shape of the target variable and the shape of the target value in "
@@ -134,10 +139,20 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
         return self._value
 
     def assign_add(self, value: Any) -> np.ndarray:
-        return self.assign(self._value + np.asarray(value))
+        return self.assign(self._value + np.asarray(_tracked._plain(value)))
 
     def assign_sub(self, value: Any) -> np.ndarray:
-        return self.assign(self._value - np.asarray(value))
+        return self.assign(self._value - np.asarray(_tracked._plain(value)))
+
+    def _in_place(self, *args, **kwargs):
+        raise TypeError(
+            f"Variable {self.path!r} cannot be updated with an in-place operator (`v -= x`): "
+            "its value is read-only so that the tape's saved reads never change. Use "
+            "v.assign(...), v.assign_add(x) or v.assign_sub(x), as with a tf.Variable."
+        )
+
+    __iadd__ = __isub__ = __imul__ = __itruediv__ = __ifloordiv__ = __imod__ = _in_place
+    __ipow__ = __imatmul__ = __iand__ = __ior__ = __ixor__ = __ilshift__ = __irshift__ = _in_place
 
     # -- NumPy interop: substitute the (possibly tracked) value and dispatch again.
     def _read(self):
@@ -152,6 +167,11 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
         return self._value.copy() if copy else self._value
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "at" or any(isinstance(o, Variable) for o in kwargs.get("out", ()) or ()):
+            raise TypeError(
+                f"numpy.{ufunc.__name__}.{method} would write into Variable {self.path!r} in place "
+                "(NumPy 2 ignores the read-only flag there). Use v.assign(...)."
+            )
         if method != "__call__":
             inputs = tuple(x._read() if isinstance(x, Variable) else x for x in inputs)
             return getattr(ufunc, method)(*inputs, **kwargs)

@@ -114,7 +114,8 @@ def test_nested_tapes_both_see_the_same_computation():
     with GradientTape() as outer:
         with GradientTape() as inner:
             y = np.sum(np.square(v))
-        np.testing.assert_array_equal(inner.gradient(y, v), [2.0, -2.0])
+        # computed while `outer` records: a tracked value (higher order), read with .numpy()
+        np.testing.assert_array_equal(inner.gradient(y, v).numpy(), [2.0, -2.0])
     np.testing.assert_array_equal(outer.gradient(y, v), [2.0, -2.0])
 
 
@@ -138,8 +139,8 @@ def test_conversions_leave_the_tape_like_tensor_numpy():
 def test_missing_rule_raises_naming_the_function_instead_of_a_silent_zero():
     with GradientTape() as tape:
         tx = tape.watch(np.array([1.0, 2.0]))
-        with pytest.raises(MissingVJPError, match=r"np\.prod .*defvjp"):
-            np.prod(tx)
+        with pytest.raises(MissingVJPError, match=r"numpy\.i0 has no VJP rule.*defvjp"):
+            np.i0(tx)
         with pytest.raises(MissingVJPError, match="accumulate"):
             np.add.accumulate(tx)
 

@@ -1,45 +1,36 @@
-"""Every hand-written layer VJP, checked against the traced gradient of the same call and
-against central finite differences in float64 (the third check, against TensorFlow, is the
-parity suite). NumPy only."""
+"""Every hand-written layer VJP (the vjp_fwd/vjp_bwd contract of reference/layers/fused.py),
+checked against the traced gradient of the same call, against central finite differences in
+float64 (reference.testing), and pinned bit-identical in its forward pass to `call`. The third
+check, against TensorFlow, is the parity suite. NumPy only."""
 
 import numpy as np
 import pytest
 
 import reference
 from reference import layers
+from reference.layers.fused import has_fused_vjp
+from reference.testing import VJPCheckError, check_vjp
 
-CASES = [
-    ("Dense linear", lambda: layers.Dense(4, dtype="float64"), (3, 5), None),
-    (
-        "Dense relu no bias",
-        lambda: layers.Dense(3, "relu", use_bias=False, dtype="float64"),
-        (6, 4),
-        None,
-    ),  # fmt: skip
-    ("Dense gelu rank 4", lambda: layers.Dense(3, "gelu", dtype="float64"), (2, 3, 2, 4), None),
-    ("Dense softmax rank 3", lambda: layers.Dense(5, "softmax", dtype="float64"), (2, 3, 4), None),
-    ("BN training", lambda: layers.BatchNormalization(dtype="float64"), (8, 3), True),
-    ("BN inference", lambda: layers.BatchNormalization(dtype="float64"), (8, 3), False),
-    (
-        "BN axis 1 rank 4",
-        lambda: layers.BatchNormalization(axis=1, dtype="float64"),
-        (4, 3, 2, 2),
-        True,
-    ),  # fmt: skip
-    ("BN no scale", lambda: layers.BatchNormalization(scale=False, dtype="float64"), (6, 2), True),
-    (
-        "BN no center",
-        lambda: layers.BatchNormalization(center=False, dtype="float64"),
-        (6, 2),
-        True,
-    ),  # fmt: skip
-    (
-        "BN frozen",
-        lambda: layers.BatchNormalization(trainable=False, dtype="float64"),
-        (6, 2),
-        True,
-    ),  # fmt: skip
-]
+F64 = dict(dtype="float64")
+CASES = {
+    "Dense linear": (lambda: layers.Dense(4, **F64), (3, 5), None),
+    "Dense relu no bias": (lambda: layers.Dense(3, "relu", use_bias=False, **F64), (6, 4), None),
+    "Dense gelu rank 4": (lambda: layers.Dense(3, "gelu", **F64), (2, 3, 2, 4), None),
+    "Dense softmax rank 3": (lambda: layers.Dense(5, "softmax", **F64), (2, 3, 4), None),
+    "Dense selu": (lambda: layers.Dense(4, "selu", **F64), (5, 3), None),
+    "Dense tanh": (lambda: layers.Dense(4, "tanh", **F64), (5, 3), None),
+    "Dense sigmoid": (lambda: layers.Dense(4, "sigmoid", **F64), (5, 3), None),
+    "BN training": (lambda: layers.BatchNormalization(**F64), (8, 3), True),
+    "BN inference": (lambda: layers.BatchNormalization(**F64), (8, 3), False),
+    "BN axis 1 rank 4": (lambda: layers.BatchNormalization(axis=1, **F64), (4, 3, 2, 2), True),
+    "BN no scale": (lambda: layers.BatchNormalization(scale=False, **F64), (6, 2), True),
+    "BN no center": (lambda: layers.BatchNormalization(center=False, **F64), (6, 2), True),
+    "BN frozen": (lambda: layers.BatchNormalization(trainable=False, **F64), (6, 2), True),
+    "BN inference no affine": (
+        lambda: layers.BatchNormalization(center=False, scale=False, **F64), (6, 2), False
+    ),
+}
+IDS = list(CASES)
 
 
 def prepared(make, shape, seed=0):
@@ -51,66 +42,103 @@ def prepared(make, shape, seed=0):
     for w in layer.weights:
         positive = "variance" in w.name
         w.assign(rng.uniform(0.5, 1.5, w.shape) if positive else rng.standard_normal(w.shape))
-    dy = rng.standard_normal(np.asarray(layer(x)).shape)
+    dy = rng.standard_normal(np.shape(layer(x)))
     return layer, x, dy
 
 
 def gradients(layer, x, dy, training, use_layer_vjps):
+    """Gradients for x and every weight (non-trainable ones watched), state restored after."""
     state = layer.get_weights()
     with reference.GradientTape(use_layer_vjps=use_layer_vjps) as tape:
         tx = tape.watch(x)
+        tape.watch(layer.weights)
         y = layer(tx, training=training)
     layer.set_weights(state)  # BN training updated its moving statistics: undo for the next run
-    return tape.gradient(y, [x, *layer.trainable_weights], dy)
+    return tape.gradient(y, [x, *layer.weights], dy)
 
 
-@pytest.mark.parametrize("make, shape, training", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_hand_written_vjp_matches_the_traced_call(make, shape, training):
+@pytest.mark.parametrize("name", IDS)
+def test_hand_written_vjp_matches_the_traced_call(name):
+    make, shape, training = CASES[name]
     layer, x, dy = prepared(make, shape)
-    assert type(layer).vjp is not None
+    assert has_fused_vjp(type(layer))
     fused = gradients(layer, x, dy, training, use_layer_vjps=True)
     traced = gradients(layer, x, dy, training, use_layer_vjps=False)
-    assert len(fused) == 1 + len(layer.trainable_weights)
     for a, b in zip(fused, traced, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("make, shape, training", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_hand_written_vjp_matches_finite_differences(make, shape, training):
+@pytest.mark.parametrize("name", IDS)
+def test_hand_written_vjp_matches_finite_differences(name):
     """<dy, J v> by central differences equals <J^T dy, v> for random directions v."""
+    make, shape, training = CASES[name]
     layer, x, dy = prepared(make, shape, seed=1)
     grads = gradients(layer, x, dy, training, use_layer_vjps=True)
     state = layer.get_weights()
-    trainable = [any(w is t for t in layer.trainable_weights) for w in layer.weights]
-    rng = np.random.default_rng(2)
-    directions = [rng.standard_normal(x.shape)] + [
-        rng.standard_normal(w.shape) for w in layer.trainable_weights
-    ]
 
-    def objective(t):
-        it = iter(directions[1:])
-        layer.set_weights(
-            [s + t * next(it) if tr else s for s, tr in zip(state, trainable, strict=True)]
-        )
-        out = np.asarray(layer(x + t * directions[0], training=training))
-        layer.set_weights(state)
-        return float(np.sum(dy * out))
+    def f(x, *weights):
+        layer.set_weights(weights)
+        try:
+            return layer(x, training=training)
+        finally:
+            layer.set_weights(state)
 
-    eps = 1e-6
-    lhs = (objective(eps) - objective(-eps)) / (2 * eps)
-    rhs = sum(float(np.sum(g * v)) for g, v in zip(grads, directions, strict=True))
-    assert lhs == pytest.approx(rhs, rel=1e-6, abs=1e-8)
+    check_vjp(f, [x, *state], grads, dy)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_fused_forward_is_bit_identical_to_call_with_identical_state_updates(name):
+    make, shape, training = CASES[name]
+    layer, x, _ = prepared(make, shape, seed=2)
+    state = layer.get_weights()
+    y_call = layer.call(x, training=training)
+    after_call = layer.get_weights()
+    layer.set_weights(state)
+    y_fwd, _ = layer.vjp_fwd(x, training=training)
+    np.testing.assert_array_equal(y_fwd, y_call)
+    assert y_fwd.dtype == y_call.dtype
+    for a, b in zip(layer.get_weights(), after_call, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+class OffByTwo(layers.Dense):
+    """A Dense whose backward pass doubles the kernel gradient: the checks must catch it."""
+
+    call = layers.Dense.call
+    vjp_fwd = layers.Dense.vjp_fwd
+
+    def vjp_bwd(self, residuals, output_grad):
+        dx, grads = super().vjp_bwd(residuals, output_grad)
+        return dx, {**grads, "kernel": 2 * grads["kernel"]}
+
+
+def test_a_wrong_vjp_fails_both_checks():
+    layer, x, dy = prepared(lambda: OffByTwo(3, "tanh", **F64), (4, 5))
+    fused = gradients(layer, x, dy, None, use_layer_vjps=True)
+    traced = gradients(layer, x, dy, None, use_layer_vjps=False)
+    np.testing.assert_allclose(fused[1], 2 * traced[1], rtol=1e-12)  # the bug is live
+    state = layer.get_weights()
+
+    def f(x, *weights):
+        layer.set_weights(weights)
+        return layer(x)
+
+    with pytest.raises(VJPCheckError):
+        check_vjp(f, [x, *state], fused, dy)
+    check_vjp(f, [x, *state], traced, dy)
 
 
 def test_bn_input_gradient_vanishes_under_an_all_ones_cotangent():
     """Why the harness never uses dy = 1: this (correct) gradient would hide any bug in dx."""
-    layer, x, _ = prepared(lambda: layers.BatchNormalization(scale=False, dtype="float64"), (8, 3))
+    layer, x, _ = prepared(lambda: layers.BatchNormalization(scale=False, **F64), (8, 3))
     dx, *_ = gradients(layer, x, np.ones((8, 3)), True, use_layer_vjps=True)
     np.testing.assert_allclose(dx, 0.0, atol=1e-12)
 
 
 def test_bn_training_updates_moving_statistics_with_the_biased_variance():
-    bn = layers.BatchNormalization(momentum=0.9, dtype="float64")
+    bn = layers.BatchNormalization(momentum=0.9, **F64)
     x = np.random.default_rng(3).standard_normal((10, 4)) * 3.0 + 1.0
     bn(x, training=True)
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.1 * x.mean(axis=0), rtol=1e-12)
@@ -123,8 +151,19 @@ def test_bn_training_updates_moving_statistics_with_the_biased_variance():
         np.testing.assert_array_equal(a, b)
 
 
+def test_bn_training_under_a_tape_updates_the_moving_statistics_once():
+    x = np.random.default_rng(6).standard_normal((10, 4))
+    plain, taped = (layers.BatchNormalization(momentum=0.5, **F64) for _ in range(2))
+    plain(x, training=True)
+    with reference.GradientTape() as tape:
+        y = taped(x, training=True)
+    tape.gradient(y, taped.trainable_weights, np.ones_like(x))
+    for a, b in zip(plain.get_weights(), taped.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_frozen_bn_runs_in_inference_mode_even_when_training():
-    bn = layers.BatchNormalization(dtype="float64")
+    bn = layers.BatchNormalization(**F64)
     x = np.random.default_rng(4).standard_normal((6, 2))
     inference = bn(x, training=False)
     bn.trainable = False
@@ -133,7 +172,7 @@ def test_frozen_bn_runs_in_inference_mode_even_when_training():
 
 
 def test_bn_normalizes_in_training_mode():
-    bn = layers.BatchNormalization(epsilon=0.0, dtype="float64")
+    bn = layers.BatchNormalization(epsilon=0.0, **F64)
     x = np.random.default_rng(5).standard_normal((50, 3)) * 4.0 - 2.0
     y = bn(x, training=True)
     np.testing.assert_allclose(y.mean(axis=0), 0.0, atol=1e-12)

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ... import activations, constraints, initializers, regularizers
+from ...autodiff import rule_for
 from ...autodiff import vjp as traced_vjp
 from ...input_spec import InputSpec
 from ...layer import Layer
+
+
+class _Residuals(NamedTuple):
+    """What Dense's backward pass needs from its forward pass."""
+
+    inputs: np.ndarray  # x as the matmul saw it (ints already cast to the compute dtype)
+    kernel: np.ndarray  # the kernel value the forward pass read
+    z: np.ndarray  # the pre-activation x @ kernel + bias
+    y: np.ndarray  # the output activation(z)
+    activation_rule: Any  # rule(g, y, z) -> dz; None for the linear activation
+
+
+def _activation_pullback(activation):
+    """None (linear), "rule" (a registered VJP, TF's formula), "traced" (a built-in activation
+    composed of recorded NumPy calls), or NotImplemented (anything else: trace `call`)."""
+    if activation is activations.linear:
+        return None
+    try:
+        rule_for(activation)
+        return "rule"
+    except KeyError:
+        pass
+    name = getattr(activation, "__name__", None)
+    return "traced" if getattr(activations, str(name), None) is activation else NotImplemented
 
 
 class Dense(Layer):
@@ -102,16 +127,28 @@ class Dense(Layer):
             x = x + self.bias
         return self.activation(x)
 
-    def vjp(self, inputs: np.ndarray, output_grad: np.ndarray, training=None):
+    def vjp_fwd(self, inputs, training=None):
+        pull = _activation_pullback(self.activation)
+        if pull is NotImplemented:
+            return NotImplemented  # a user's activation may read Variables: trace `call`
+        if inputs.dtype.kind not in "fc":
+            inputs = inputs.astype(self.compute_dtype)
         kernel = self.kernel.value
-        dz = output_grad
-        if self.activation is not activations.linear:
-            z = np.matmul(inputs, kernel)
-            if self.bias is not None:
-                z = z + self.bias.value
-            _, activation_vjp = traced_vjp(self.activation, z)
-            (dz,) = activation_vjp(output_grad)
-        x2 = inputs.reshape(-1, kernel.shape[0])
+        z = np.matmul(inputs, kernel)
+        if self.bias is not None:
+            z = z + self.bias.value
+        if pull is None:  # linear
+            return z, _Residuals(inputs, kernel, z, z, None)
+        if pull == "rule":
+            y = self.activation(z)
+            return y, _Residuals(inputs, kernel, z, y, rule_for(self.activation))
+        y, activation_vjp = traced_vjp(self.activation, z)  # traced once, in the forward pass
+        return y, _Residuals(inputs, kernel, z, y, lambda g, y, z: activation_vjp(g)[0])
+
+    def vjp_bwd(self, residuals, output_grad):
+        x, kernel, z, y, activation_rule = residuals
+        dz = output_grad if activation_rule is None else activation_rule(output_grad, y, z)
+        x2 = x.reshape(-1, kernel.shape[0])
         dz2 = dz.reshape(-1, self.units)
         # np.dot, not @: OpenBLAS's matmul path is ~5x slower for a one-row batch here.
         grads = {"kernel": np.dot(x2.T, dz2)}

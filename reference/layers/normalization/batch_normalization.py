@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ... import constraints, initializers, regularizers
+from ...autodiff import stop_gradient
 from ...input_spec import InputSpec
 from ...layer import Layer
+from ...ops.normalization import (
+    batch_norm,
+    batch_norm_grad_batch_stats,
+    batch_norm_grad_fixed_stats,
+    moments,
+)
+
+
+class _Residuals(NamedTuple):
+    """What BatchNormalization's backward pass needs from its forward pass."""
+
+    x: np.ndarray  # the input, in the statistics dtype (float32 for float16 inputs)
+    mean: np.ndarray  # the statistics the forward pass used (batch or moving), broadcastable
+    rstd: np.ndarray  # 1 / sqrt(var + epsilon)
+    gamma: np.ndarray | None  # the gamma value read, broadcastable (None if scale=False)
+    batch_stats: bool  # True: mean and var were the batch's (so they depend on x)
 
 
 class BatchNormalization(Layer):
@@ -123,14 +140,11 @@ class BatchNormalization(Layer):
     def _in_training(self, training) -> bool:
         return bool(training) and self.trainable
 
-    def _stats(self, x, training):
-        """(mean, variance) in x's broadcast shape: the batch's in training, else the moving."""
-        axes, shape = self._axes(x)
-        if self._in_training(training):
-            mean = np.mean(x, axis=axes, keepdims=True)
-            return mean, np.mean(np.square(x - mean), axis=axes, keepdims=True)
-        mm = np.reshape(self.moving_mean, shape).astype(x.dtype)
-        return mm, np.reshape(self.moving_variance, shape).astype(x.dtype)
+    def _moving(self, x):
+        """The moving statistics in x's broadcast shape and dtype."""
+        _, shape = self._axes(x)
+        mean = np.reshape(self.moving_mean, shape).astype(x.dtype)
+        return mean, np.reshape(self.moving_variance, shape).astype(x.dtype)
 
     def _affine(self, x):
         """(gamma, beta) in x's broadcast shape and dtype, None where disabled."""
@@ -139,50 +153,54 @@ class BatchNormalization(Layer):
         beta = None if self.beta is None else np.reshape(self.beta, shape).astype(x.dtype)
         return gamma, beta
 
+    def _update_moving(self, mean, var, dtype) -> None:
+        """moving <- moving * momentum + batch statistic * (1 - momentum), as Keras."""
+        m = self.momentum
+        for moving, stat in ((self.moving_mean, mean), (self.moving_variance, var)):
+            moving.assign(moving.numpy().astype(dtype) * m + np.ravel(stop_gradient(stat)) * (1 - m))
+
     def call(self, inputs, training=None):
         # float16 inputs are normalized in float32, as Keras does, then cast back.
         x = inputs.astype(np.result_type(inputs.dtype, np.float32))
-        mean, var = self._stats(x, training)
-        if self._in_training(training):
-            m = self.momentum
-            self.moving_mean.assign(
-                self.moving_mean.value.astype(x.dtype) * m + np.ravel(np.asarray(mean)) * (1.0 - m)
-            )
-            self.moving_variance.assign(
-                self.moving_variance.value.astype(x.dtype) * m
-                + np.ravel(np.asarray(var)) * (1.0 - m)
-            )
-        gamma, beta = self._affine(x)
-        inv = 1.0 / np.sqrt(var + self.epsilon)
-        if gamma is not None:
-            inv = inv * gamma
-        shift = -mean * inv if beta is None else beta - mean * inv
-        return (x * inv + shift).astype(self.compute_dtype)
-
-    def vjp(self, inputs: np.ndarray, output_grad: np.ndarray, training=None):
-        x = inputs.astype(np.result_type(inputs.dtype, np.float32))
-        g = output_grad.astype(x.dtype)
         axes, _ = self._axes(x)
-        mean, var = self._stats(x, training)
-        gamma, _ = self._affine(x)
-        rstd = 1.0 / np.sqrt(var + self.epsilon)
-        scale = rstd if gamma is None else rstd * gamma
-        x_hat = (x - mean) * rstd
-        dbeta = np.sum(g, axis=axes, keepdims=True)
-        dgamma = np.sum(g * x_hat, axis=axes, keepdims=True)
-        grads: dict[str, Any] = {"moving_mean": None, "moving_variance": None}
         if self._in_training(training):
-            n = x.size // mean.size
-            dx = scale / n * (n * g - dbeta - x_hat * dgamma)
+            mean, var = moments(x, axes)
+            self._update_moving(mean, var, x.dtype)
         else:
-            dx = g * scale
-            grads["moving_mean"] = np.ravel(-dbeta * scale)
-            grads["moving_variance"] = np.ravel(-0.5 * dgamma * scale * rstd)
+            mean, var = self._moving(x)
+        gamma, beta = self._affine(x)
+        return batch_norm(x, mean, var, gamma, beta, self.epsilon).astype(self.compute_dtype)
+
+    def vjp_fwd(self, inputs, training=None):
+        x = inputs.astype(np.result_type(inputs.dtype, np.float32))
+        axes, _ = self._axes(x)
+        batch_stats = self._in_training(training)
+        if batch_stats:
+            mean, var = moments(x, axes)
+            self._update_moving(mean, var, x.dtype)
+        else:
+            mean, var = self._moving(x)
+        gamma, beta = self._affine(x)
+        y = batch_norm(x, mean, var, gamma, beta, self.epsilon).astype(self.compute_dtype)
+        return y, _Residuals(x, mean, 1.0 / np.sqrt(var + self.epsilon), gamma, batch_stats)
+
+    def vjp_bwd(self, residuals, output_grad):
+        x, mean, rstd, gamma, batch_stats = residuals
+        axes, _ = self._axes(x)
+        dy = output_grad.astype(x.dtype)
+        grads: dict[str, Any] = {"moving_mean": None, "moving_variance": None}
+        if batch_stats:
+            dx, dgamma, dbeta = batch_norm_grad_batch_stats(dy, (x - mean) * rstd, rstd, gamma, axes)
+        else:
+            dx, dgamma, dbeta, dmean, dvar = batch_norm_grad_fixed_stats(
+                dy, x, mean, rstd, gamma, axes
+            )
+            grads["moving_mean"], grads["moving_variance"] = np.ravel(dmean), np.ravel(dvar)
         if self.gamma is not None:
             grads["gamma"] = np.ravel(dgamma)
         if self.beta is not None:
             grads["beta"] = np.ravel(dbeta)
-        return dx.astype(inputs.dtype), grads
+        return dx, grads
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape

@@ -1,0 +1,155 @@
+"""The layer side of the VJP seam: a layer's hand-written backward pass, fed by its forward.
+
+The contract (the shape of `jax.custom_vjp`, adapted to layers; docs/porting-guide.md, section 4):
+
+    def call(self, inputs, training=None):          # the readable forward
+    def vjp_fwd(self, inputs, training=None):       # -> (outputs, residuals) or NotImplemented
+    def vjp_bwd(self, residuals, output_grads):     # -> (input_grads, {weight path: grad})
+
+- `vjp_fwd` computes what `call` computes, bit for bit (a test pins it), with the same state
+  updates, and returns what the backward pass needs (a small NamedTuple): pre-activations,
+  normalized values, the weight values it read. It runs on plain arrays with the tape paused.
+  It returns NotImplemented, before changing any state, where its backward would not be exact
+  (an activation without a registered rule, say): the tape then traces `call` op by op.
+- `vjp_bwd` is pure given the residuals: it never reads or writes a Variable. It returns the
+  input gradients in the structure of the inputs, and a dict with exactly one entry per weight
+  of the layer, keyed by its path relative to the layer (`"kernel"`, `"cell/kernel"`), None for
+  a weight the outputs do not depend on. Anything else is an error, never a silent broadcast.
+- The pair is used only when `call`, `vjp_fwd` and `vjp_bwd` are defined on the same class: a
+  subclass that overrides `call` is traced (a parent's VJP was written for the parent's call).
+- Residuals belong to the tape node, and are freed with the tape. Outside a tape, `call` runs
+  and nothing is saved.
+- When a tape records the backward pass itself (higher-order gradients), the node replays
+  `call` under the tape with the weight values of the forward pass (no Variable is written) and
+  differentiates that: hand-written backward passes need not be differentiable themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autodiff import tape as _tape
+from ..autodiff.tracked import TrackedArray, _own, _plain, _tapes, recording_tapes
+from ..nest import flatten, pack_sequence_as
+
+
+def has_fused_vjp(cls: type) -> bool:
+    """True when the class that defines the `call` that runs also defines vjp_fwd and vjp_bwd."""
+    for klass in cls.__mro__:
+        if "call" in klass.__dict__:
+            return "vjp_fwd" in klass.__dict__ and "vjp_bwd" in klass.__dict__
+    return False
+
+
+def weight_paths(layer) -> list[tuple[str, Any]]:
+    """(path relative to `layer`, variable) for every weight, in `layer.weights` order."""
+    own = {id(v) for v in (*layer._trainable_variables, *layer._non_trainable_variables)}
+    out, seen = [], set()
+    for v in (*layer._trainable_variables, *layer._non_trainable_variables):
+        out.append((v.name, v))
+        seen.add(id(v))
+    for sub in layer._sublayers():
+        for path, v in weight_paths(sub):
+            if id(v) not in seen and id(v) not in own:
+                seen.add(id(v))
+                out.append((f"{sub.name}/{path}", v))
+    order = {id(v): i for i, v in enumerate(layer.weights)}
+    return sorted(out, key=lambda pv: order.get(id(pv[1]), len(order)))
+
+
+def call_with_vjp(layer, inputs, kwargs: dict):
+    """Run one layer call through vjp_fwd and record it as a single tape node.
+
+    Returns the outputs, or NotImplemented when the call must be traced instead.
+    """
+    paths = weight_paths(layer)
+    seen = [(path, w, w._value) for path, w in paths]  # the values this forward pass reads
+    leaves = [_tape.leaf_for(w, value, w.trainable) for _, w, value in seen]
+    flat_in = flatten(inputs)
+    tracked_in = [x for x in flat_in if isinstance(x, TrackedArray)]
+    weight_leaves = [(path, leaf) for (path, _, _), leaf in zip(seen, leaves, strict=True)
+                     if leaf is not None]  # fmt: skip
+    if not recording_tapes(tracked_in + [leaf for _, leaf in weight_leaves]):
+        return NotImplemented  # nothing to differentiate: plain `call`
+    # The caller's writable arrays are copied: mutating them later must not change a gradient.
+    raw_inputs = pack_sequence_as(inputs, [_own(_plain(x)) for x in flat_in])
+    with _tape.paused():
+        result = layer.vjp_fwd(raw_inputs, **kwargs)
+    if result is NotImplemented:
+        return NotImplemented
+    outputs, residuals = result
+    flat_out = flatten(outputs)
+    name = f"{type(layer).__name__}.vjp_bwd"
+    in_slots = [i for i, x in enumerate(flat_in) if isinstance(x, TrackedArray)]
+
+    def pullback(gs, need, traced):
+        full = _output_grads(flat_out, gs)
+        if traced:
+            return _replay(layer, inputs, kwargs, seen, leaves, flat_out, full, tracked_in,
+                           weight_leaves)  # fmt: skip
+        dx, dw = layer.vjp_bwd(residuals, pack_sequence_as(outputs, full))
+        flat_dx = _check_input_grads(name, inputs, dx)
+        _check_weight_grads(name, [p for p, _, _ in seen], dw)
+        return [flat_dx[i] for i in in_slots] + [dw[path] for path, _ in weight_leaves]
+
+    tracked = _tape.record_node(
+        tracked_in + [leaf for _, leaf in weight_leaves], flat_out, pullback, name
+    )
+    return pack_sequence_as(outputs, tracked)
+
+
+def _output_grads(flat_out: list, gs: list) -> list:
+    """One gradient per output: zeros for a float output that got none, None for the rest."""
+    it = iter(gs)
+    full = []
+    for o in flat_out:
+        if isinstance(o, np.ndarray | np.generic) and np.asarray(o).dtype.kind == "f":
+            g = next(it)
+            full.append(np.zeros_like(o) if g is None else g)
+        else:
+            full.append(None)
+    return full
+
+
+def _check_input_grads(name: str, inputs, dx) -> list:
+    flat_in, flat_dx = flatten(inputs), flatten(dx)
+    if len(flat_dx) != len(flat_in):
+        raise ValueError(
+            f"{name} returned {len(flat_dx)} input gradient(s) for {len(flat_in)} input(s); "
+            "return them in the structure of the inputs (None for a non-float input)."
+        )
+    return flat_dx
+
+
+def _check_weight_grads(name: str, paths: list[str], dw: dict) -> None:
+    if not isinstance(dw, dict):
+        raise TypeError(f"{name} must return a dict of weight gradients; got {type(dw)}.")
+    missing = [p for p in paths if p not in dw]
+    unknown = [k for k in dw if k not in paths]
+    if missing or unknown:
+        raise ValueError(
+            f"{name} returned weight gradients keyed {sorted(dw)}; the layer's weights are "
+            f"{paths}. Missing: {missing}; unknown: {unknown}. Return one entry per weight "
+            "(None where the outputs do not depend on it)."
+        )
+
+
+def _replay(layer, inputs, kwargs, seen, leaves, flat_out, gs, tracked_in, weight_leaves):
+    """The backward pass of one call, recorded: `call` replayed under a tape with the forward
+    pass's weight values, then differentiated with the recording tapes active."""
+    reads = {id(w): (value if leaf is None else leaf)
+             for (_, w, value), leaf in zip(seen, leaves, strict=True)}  # fmt: skip
+    sources = tracked_in + [leaf for _, leaf in weight_leaves]
+    inner = _tape.GradientTape(watch_accessed_variables=False, use_layer_vjps=False)
+    with _tape.replaying(reads), _tape._swap_tapes([*_tapes(), inner]):
+        inner._active = True
+        for s in sources:
+            inner.watch(s)
+        out = layer.call(inputs, **kwargs)
+        inner._stop()
+    flat = flatten(out)
+    seeds = [g for g in gs if g is not None]
+    targets = [x for x, g in zip(flat, gs, strict=True) if g is not None]
+    return inner.gradient(targets, sources, output_gradients=seeds)
