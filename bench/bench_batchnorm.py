@@ -25,7 +25,6 @@ Target (issue 7): reference at or below tf.function (median of per-round ratios)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -107,11 +106,11 @@ def make_case(tf, keras, seed: int, shape=SHAPE, dtype=np.float32) -> dict:
     return {"fns": fns, "truth": list(floor_step(*f64))}
 
 
-def run(rounds: int, block_s: float, warmup_s: float, shape=SHAPE, seed: int = 0) -> dict:
-    tf, keras = common.import_tf()
+def run(rounds: int, block_s: float, warmup_s: float, shape=SHAPE, threads=None) -> dict:
+    tf, keras = common.import_tf(threads)
     env = common.environment(tf)
     common.print_environment(env)
-    case = make_case(tf, keras, seed, shape)
+    case = make_case(tf, keras, 0, shape)
     outputs = {name: fn() for name, fn in case["fns"].items()}
     worst = common.check_against("BatchNormalization", outputs, case["truth"], 1e-4)
     per_round = common.run_rounds(case["fns"], rounds, block_s, warmup_s)
@@ -152,22 +151,14 @@ def report(payload: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--block-s", type=float, default=0.5, help="timed seconds per block")
-    parser.add_argument("--warmup-s", type=float, default=0.1, help="untimed seconds per block")
     parser.add_argument("--shape", type=int, nargs=4, default=list(SHAPE))
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
+    common.add_arguments(parser, rounds=7, block_s=0.5, warmup_s=0.1)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    payload = run(args.rounds, args.block_s, args.warmup_s, tuple(args.shape))
+    payload = run(args.rounds, args.block_s, args.warmup_s, tuple(args.shape), args.threads)
     report(payload)
     payload["target_met"] = payload["ratios"]["reference/tf.function"]["median"] <= 1.0
-    payload["total_s"] = time.perf_counter() - start
-    print(f"\ntotal {payload['total_s']:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(payload, indent=1, default=str) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+    return common.finish(payload, args, start)
 
 
 if __name__ == "__main__":

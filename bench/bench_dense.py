@@ -21,7 +21,6 @@ at batch 32 and 1024; reference < TF eager at batch 1 (no malloc environment var
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -91,8 +90,8 @@ def make_case(batch: int, tf, keras, seed: int, dtype=np.float32) -> dict:
     return {"fns": fns, "truth": list(floor_step(*f64))}
 
 
-def run(batches, rounds: int, block_s: float, warmup_s: float, seed: int = 0) -> dict:
-    tf, keras = common.import_tf()
+def run(batches, rounds: int, block_s: float, warmup_s: float, threads=None, seed=0) -> dict:
+    tf, keras = common.import_tf(threads)
     env = common.environment(tf)
     common.print_environment(env)
     results = {}
@@ -160,21 +159,13 @@ def report(payload: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 1024])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--block-s", type=float, default=0.5, help="timed seconds per block")
-    parser.add_argument("--warmup-s", type=float, default=0.1, help="untimed seconds per block")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
+    common.add_arguments(parser, rounds=7, block_s=0.5, warmup_s=0.1)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    payload = run(args.batches, args.rounds, args.block_s, args.warmup_s)
+    payload = run(args.batches, args.rounds, args.block_s, args.warmup_s, args.threads)
     report(payload)
     payload["targets"] = targets(payload["results"])
-    payload["total_s"] = time.perf_counter() - start
-    print(f"\ntotal {payload['total_s']:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(payload, indent=1, default=str) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+    return common.finish(payload, args, start)
 
 
 if __name__ == "__main__":

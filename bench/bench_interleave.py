@@ -17,7 +17,6 @@ their default thread pools: OpenBLAS one thread per core, TF intra- and inter-op
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -48,8 +47,8 @@ def interleaved(fn_a, fn_b, seconds: float, warmup_s: float) -> tuple[float, flo
     return statistics.median(times_a), statistics.median(times_b)
 
 
-def run(batches, sides, rounds: int, block_s: float, warmup_s: float) -> dict:
-    tf, keras = common.import_tf()
+def run(batches, sides, rounds: int, block_s: float, warmup_s: float, threads=None) -> dict:
+    tf, keras = common.import_tf(threads)
     env = common.environment(tf)
     common.print_environment(env)
     results = {}
@@ -86,20 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 1024])
     parser.add_argument("--sides", nargs="+", default=["floor", "reference"])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--block-s", type=float, default=0.5, help="timed seconds per block")
-    parser.add_argument("--warmup-s", type=float, default=0.1, help="untimed seconds per block")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
+    common.add_arguments(parser, rounds=5, block_s=0.5, warmup_s=0.1)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    payload = run(args.batches, args.sides, args.rounds, args.block_s, args.warmup_s)
+    payload = run(args.batches, args.sides, args.rounds, args.block_s, args.warmup_s, args.threads)
     report(payload)
-    payload["total_s"] = time.perf_counter() - start
-    print(f"\ntotal {payload['total_s']:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(payload, indent=1, default=str) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+    return common.finish(payload, args, start)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ No TensorFlow here.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -105,7 +104,8 @@ def make_case(n_weights: int, n_used: int, size: int, seed: int = 0) -> dict:
     }
 
 
-def run(rounds: int, block_s: float, warmup_s: float, cases=CASES) -> dict:
+def run(rounds: int, block_s: float, warmup_s: float, threads=None, cases=CASES) -> dict:
+    common.limit_threads(threads)
     env = common.environment()
     common.print_environment(env)
     results = {}
@@ -145,20 +145,12 @@ def report(payload: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--block-s", type=float, default=0.3, help="timed seconds per block")
-    parser.add_argument("--warmup-s", type=float, default=0.05, help="untimed seconds per block")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
+    common.add_arguments(parser, rounds=9, block_s=0.3, warmup_s=0.05)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    payload = run(args.rounds, args.block_s, args.warmup_s)
+    payload = run(args.rounds, args.block_s, args.warmup_s, args.threads)
     report(payload)
-    payload["total_s"] = time.perf_counter() - start
-    print(f"\ntotal {payload['total_s']:.1f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(payload, indent=1, default=str) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+    return common.finish(payload, args, start)
 
 
 if __name__ == "__main__":

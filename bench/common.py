@@ -13,6 +13,8 @@ quoted is the median of the per-round ratios, with their min and max as the run-
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import statistics
@@ -55,6 +57,7 @@ def environment(tf=None) -> dict:
         "numpy": np.__version__,
         "blas": blas_info(),
         "env": {k: os.environ.get(k) for k in (*BLAS_ENV, *THREAD_ENV, *MALLOC_ENV)},
+        "loadavg_at_start": os.getloadavg(),
     }
     if tf is not None:
         threading = tf.config.threading
@@ -65,7 +68,10 @@ def environment(tf=None) -> dict:
 
 
 def print_environment(env: dict) -> None:
-    print(f"python {env['python']}, {env['cpu']}, {env['usable_cores']} usable cores")
+    print(
+        f"python {env['python']}, {env['cpu']}, {env['usable_cores']} usable cores, load average "
+        f"{' '.join(f'{v:.2f}' for v in env['loadavg_at_start'])} (other work on the machine)"
+    )
     for key in BLAS_ENV:
         value = env["env"][key]
         print(f"{key}: {'unset' if value is None else f'SET to {value!r} (may slow NumPy)'}")
@@ -80,12 +86,60 @@ def print_environment(env: dict) -> None:
         )
 
 
-def import_tf():
+_LIMITS: list = []  # keeps threadpoolctl's limit alive for the whole run
+
+
+def limit_threads(threads: int | None, tf=None) -> None:
+    """Cap NumPy's BLAS threads (and TF's intra- and inter-op pools) at `threads`; None: defaults.
+
+    For a loaded machine: with every core busy elsewhere, multi-threaded BLAS and TF pools spend
+    their time waiting for each other, and one thread each gives steadier ratios.
+    """
+    if threads is None:
+        return
+    import threadpoolctl
+
+    _LIMITS.append(threadpoolctl.threadpool_limits(limits=threads, user_api="blas"))
+    if tf is not None:  # only possible before TF runs its first op
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def import_tf(threads: int | None = None):
     """TensorFlow and Keras, imported once the environment above is in place."""
     import keras
     import tensorflow as tf
 
+    limit_threads(threads, tf)
     return tf, keras
+
+
+def add_arguments(parser: argparse.ArgumentParser, rounds: int, block_s: float, warmup_s: float):
+    """The options every benchmark here takes."""
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--block-s", type=float, default=block_s, help="timed seconds per block")
+    parser.add_argument("--warmup-s", type=float, default=warmup_s, help="untimed s per block")
+    parser.add_argument(
+        "--threads", type=int, help="cap BLAS and TF thread pools (default: library defaults)"
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers to PATH")
+
+
+def finish(payload: dict, args: argparse.Namespace, start: float) -> int:
+    """Adds the run's length and load to `payload`, prints them, writes the JSON if asked."""
+    payload["threads"] = args.threads
+    while _LIMITS:  # give the BLAS its thread count back (matters when called from a test)
+        _LIMITS.pop().restore_original_limits()
+    payload["loadavg_at_end"] = os.getloadavg()
+    payload["total_s"] = time.perf_counter() - start
+    print(
+        f"\ntotal {payload['total_s']:.1f} s; load average at the end "
+        f"{' '.join(f'{v:.2f}' for v in payload['loadavg_at_end'])}"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(payload, indent=1, default=str) + "\n")
+        print(f"wrote {args.json}")
+    return 0
 
 
 # -- timing ---------------------------------------------------------------------------------------

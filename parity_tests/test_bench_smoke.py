@@ -28,7 +28,8 @@ ROWS = [  # (module, extra arguments, the timings and ratios of its JSON, all po
      + [r["ratios"] for r in p["results"].values()]),
     (bench_batchnorm, ["--shape", "4", "3", "3", "8"], lambda p: [p["times_s"], p["ratios"]]),
     (bench_interleave, ["--batches", "8", "--sides", "floor"], lambda p: p["results"]),
-    (bench_tape_overhead, [], lambda p: [r["times_s"] for r in p["results"].values()]),
+    (bench_tape_overhead, ["--threads", "1"],
+     lambda p: [r["times_s"] for r in p["results"].values()]),
 ]  # fmt: skip
 
 
