@@ -5,7 +5,16 @@ come from `GradientTape`, which records NumPy calls through NumPy's own dispatch
 Importing this package never imports tensorflow or keras.
 """
 
-from . import activations, autodiff, constraints, initializers, layers, nest, regularizers
+from . import (
+    activations,
+    autodiff,
+    config,
+    constraints,
+    initializers,
+    layers,
+    nest,
+    regularizers,
+)
 from .autodiff import GradientTape, TrackedArray
 from .input_spec import InputSpec
 from .layer import Layer
@@ -19,6 +28,7 @@ __all__ = [
     "Variable",
     "activations",
     "autodiff",
+    "config",
     "constraints",
     "initializers",
     "layers",

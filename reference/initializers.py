@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from . import config as _config
+
 Shape = Sequence[int]
 DTypeLike = str | np.dtype | type | None
 
@@ -28,8 +30,8 @@ _NORMAL_DTYPES = ("float16", "float32", "float64")
 
 
 def _standardize_dtype(dtype: DTypeLike) -> np.dtype:
-    # Keras reads None and the Python type `float` as floatx ("float32"), where NumPy says float64.
-    return np.dtype("float32" if dtype is None or dtype is float else dtype)
+    # Keras reads None and the Python type `float` as floatx(), where NumPy says float64.
+    return np.dtype(_config.floatx() if dtype is None or dtype is float else dtype)
 
 
 def _draw(kind: str, shape: Shape, seed: int, dtype: np.dtype, a: float, b: float) -> np.ndarray:
