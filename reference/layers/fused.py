@@ -44,19 +44,16 @@ def has_fused_vjp(cls: type) -> bool:
 
 
 def weight_paths(layer) -> list[tuple[str, Any]]:
-    """(path relative to `layer`, variable) for every weight, in `layer.weights` order."""
-    own = {id(v) for v in (*layer._trainable_variables, *layer._non_trainable_variables)}
-    out, seen = [], set()
-    for v in (*layer._trainable_variables, *layer._non_trainable_variables):
-        out.append((v.name, v))
-        seen.add(id(v))
+    """(path relative to `layer`, variable) for every weight, in `layer.weights` order (own
+    trainable, own non-trainable, then each sub-layer's)."""
+    out = [(v.name, v) for v in (*layer._trainable_variables, *layer._non_trainable_variables)]
+    seen = {id(v) for _, v in out}
     for sub in layer._sublayers():
         for path, v in weight_paths(sub):
-            if id(v) not in seen and id(v) not in own:
+            if id(v) not in seen:
                 seen.add(id(v))
                 out.append((f"{sub.name}/{path}", v))
-    order = {id(v): i for i, v in enumerate(layer.weights)}
-    return sorted(out, key=lambda pv: order.get(id(pv[1]), len(order)))
+    return out
 
 
 def call_with_vjp(layer, inputs, kwargs: dict):
