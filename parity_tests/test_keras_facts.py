@@ -146,6 +146,21 @@ def fact_8_3_softmax_output_carries_its_logits_into_crossentropy():
     np.testing.assert_allclose(plain, -np.log(1e-7), rtol=1e-5)  # clipped at epsilon: 16.118
 
 
+def fact_10_dense_rejects_a_non_positive_units_with_keras_words():
+    import reference
+
+    messages = []
+    for dense in (keras.layers.Dense, reference.layers.Dense):
+        with pytest.raises(ValueError) as err:
+            dense(0)
+        messages.append(str(err.value))
+    assert (
+        messages[0]
+        == messages[1]
+        == ("Received an invalid value for `units`, expected a positive integer. Received: units=0")
+    )
+
+
 FACTS = [
     ("fact-1-3", fact_1_3_build_gets_concrete_shapes_per_call_argument),
     ("fact-2-7", fact_2_7_constraints_apply_only_after_an_optimizer_step),
@@ -154,6 +169,7 @@ FACTS = [
     ("fact-7", fact_7_gradient_conventions_of_the_numpy_level_ops),
     ("fact-8-1", fact_8_1_with_onednn_off_a_traced_model_equals_the_eager_one),
     ("fact-8-3", fact_8_3_softmax_output_carries_its_logits_into_crossentropy),
+    ("fact-10-dense", fact_10_dense_rejects_a_non_positive_units_with_keras_words),
 ]
 
 
