@@ -9,7 +9,10 @@ random upstream gradient dy. Its floor is the same math by hand in NumPy, no tap
     y = sum_i x * w_i;  dx = sum_i dy * w_i;  dw_i = sum(dy * x) for each used i
 
 Both are timed in blocks, alternately, for several rounds (bench/common.py); the overhead is
-reference - floor per round, quoted as the median [min-max]. Reading the table:
+reference - floor per round, quoted as the median [min-max]. The peak memory one step allocates
+(tracemalloc, which sees NumPy's buffers) is printed beside it: unlike time it does not depend
+on the load of the machine, and extra full-size buffers are what makes overhead grow with tensor
+size. Reading the table:
 
     1 used of 1 vs 1 used of 100 weights   overhead should not grow with weights the call ignores
     tiny x vs large x (same weights)       overhead should not grow with tensor size
@@ -27,6 +30,7 @@ import argparse
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -104,6 +108,19 @@ def make_case(n_weights: int, n_used: int, size: int, seed: int = 0) -> dict:
     }
 
 
+def peak_bytes(fn) -> int:
+    """Peak bytes allocated while `fn()` runs, its result included (tracemalloc)."""
+    fn()  # warm: first-call caches are not the step's cost
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
 def run(rounds: int, block_s: float, warmup_s: float, threads=None, cases=CASES) -> dict:
     common.limit_threads(threads)
     env = common.environment()
@@ -123,6 +140,7 @@ def run(rounds: int, block_s: float, warmup_s: float, threads=None, cases=CASES)
             "times_s": {name: common.spread(t) for name, t in per_round.items()},
             "overhead_s": common.spread(overhead),
             "overhead_per_used_weight_s": statistics.median(overhead) / n_used,
+            "peak_bytes": {name: peak_bytes(fn) for name, fn in case["fns"].items()},
         }
     return {"env": env, "rounds": rounds, "block_s": block_s, "results": results}
 
@@ -132,14 +150,18 @@ def report(payload: dict) -> None:
         f"\nScale layer fwd+bwd under reference.GradientTape: median of {payload['rounds']} "
         f"rounds of {payload['block_s']} s blocks [min-max]; overhead = reference - floor"
     )
-    print(f"{'case':>28} | {'floor':>10} | {'reference':>10} | {'overhead':>28} | per used w")
+    print(
+        f"{'case':>28} | {'floor':>10} | {'reference':>10} | {'overhead':>28} | {'per used w':>10}"
+        " | peak MiB floor / reference"
+    )
     for label, r in payload["results"].items():
         o = r["overhead_s"]
         span = f"{common.fmt_time(o['median'])} [{o['min'] * 1e6:.0f}-{o['max'] * 1e6:.0f} us]"
         print(
             f"{label:>28} | {common.fmt_time(r['times_s']['floor']['median']):>10} | "
             f"{common.fmt_time(r['times_s']['reference']['median']):>10} | {span:>28} | "
-            f"{common.fmt_time(r['overhead_per_used_weight_s'])}"
+            f"{common.fmt_time(r['overhead_per_used_weight_s']):>10} | "
+            f"{r['peak_bytes']['floor'] / 2**20:.3f} / {r['peak_bytes']['reference'] / 2**20:.3f}"
         )
 
 
