@@ -8,30 +8,44 @@ Importing this package never imports tensorflow or keras.
 from . import (
     activations,
     autodiff,
+    callbacks,
     config,
     constraints,
     initializers,
     layers,
+    losses,
+    metrics,
+    models,
     nest,
+    optimizers,
     regularizers,
 )
 from .autodiff import GradientTape, TrackedArray
 from .input_spec import InputSpec
 from .layer import Layer
+from .models import Input, Model, Sequential
 from .variable import Variable
 
 __all__ = [
     "GradientTape",
+    "Input",
     "InputSpec",
     "Layer",
+    "Model",
+    "Sequential",
     "TrackedArray",
     "Variable",
     "activations",
     "autodiff",
+    "callbacks",
     "config",
     "constraints",
     "initializers",
     "layers",
+    "losses",
+    "metrics",
+    "models",
     "nest",
+    "optimizers",
     "regularizers",
 ]

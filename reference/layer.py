@@ -38,6 +38,11 @@ def _policy_name(dtype: Any, layer: str) -> str:
     return name
 
 
+def _is_symbolic(args: tuple, kwargs: dict) -> bool:
+    """Any KerasTensor (reference.Input or a layer call on one) among the call's arguments."""
+    return any(hasattr(x, "_keras_history") for x in nest.flatten((args, kwargs)))
+
+
 def _is_input(x) -> bool:
     return x is None or isinstance(x, np.ndarray | np.generic | TrackedArray | Variable)
 
@@ -360,6 +365,10 @@ class Layer:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_super_called()
+        if _is_symbolic(args, kwargs):  # a functional model's graph is being recorded
+            from .models.symbolic import symbolic_call
+
+            return symbolic_call(self, args, kwargs)
         args = nest.map_structure(self._convert_input, args)
         kwargs = {k: nest.map_structure(self._convert_input, v) for k, v in kwargs.items()}
         for arg in nest.flatten(args):
