@@ -8,7 +8,27 @@ reference. Importing this package imports TensorFlow and sets no environment var
 
 from tf_layers import activations, examples
 from tf_layers.activations import Activation
+from tf_layers.convolutional import Conv1D, Conv2D, Conv3D
 from tf_layers.core import Dense
-from tf_layers.normalization import BatchNormalization
+from tf_layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
 
-__all__ = ["Activation", "BatchNormalization", "Dense", "activations", "examples"]
+__all__ = [
+    "Activation",
+    "BatchNormalization",
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Dense",
+    "GroupNormalization",
+    "LayerNormalization",
+    "RMSNormalization",
+    "UnitNormalization",
+    "activations",
+    "examples",
+]

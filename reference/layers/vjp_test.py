@@ -29,6 +29,26 @@ CASES = {
     "BN inference no affine": (
         lambda: layers.BatchNormalization(center=False, scale=False, **F64), (6, 2), False
     ),
+    # Convolutions (issue 8): padding, strides, dilation, groups, channels_first, activations.
+    "Conv1D causal dilated": (lambda: layers.Conv1D(3, 3, padding="causal", dilation_rate=2, **F64), (2, 9, 2), None),
+    "Conv2D same stride 2": (lambda: layers.Conv2D(4, 2, strides=2, padding="same", **F64), (2, 7, 6, 3), None),
+    "Conv2D groups tanh": (lambda: layers.Conv2D(4, 3, groups=2, activation="tanh", **F64), (1, 6, 5, 4), None),
+    "Conv2D channels_first relu": (
+        lambda: layers.Conv2D(3, (3, 2), data_format="channels_first", activation="relu", **F64),
+        (2, 2, 5, 6), None,
+    ),
+    "Conv3D no bias": (lambda: layers.Conv3D(2, 2, use_bias=False, padding="same", **F64), (1, 3, 4, 3, 2), None),
+    # Issue 9: the other normalizations.
+    "LN": (lambda: layers.LayerNormalization(**F64), (4, 5), None),
+    "LN axes 1,2 rank 4": (lambda: layers.LayerNormalization(axis=[1, 2], **F64), (2, 3, 4, 2), None),
+    "LN axis 1 no center": (lambda: layers.LayerNormalization(axis=1, center=False, **F64), (3, 4, 2), None),
+    "LN no affine": (lambda: layers.LayerNormalization(center=False, scale=False, **F64), (3, 6), None),
+    "LN rms_scaling": (lambda: layers.LayerNormalization(rms_scaling=True, **F64), (3, 6), None),
+    "RMSNorm": (lambda: layers.RMSNormalization(**F64), (4, 5), None),
+    "RMSNorm axes -2,-1": (lambda: layers.RMSNormalization(axis=[-2, -1], **F64), (2, 3, 4), None),
+    "GroupNorm": (lambda: layers.GroupNormalization(groups=2, **F64), (3, 4, 6), None),
+    "GroupNorm axis 1": (lambda: layers.GroupNormalization(groups=3, axis=1, **F64), (2, 6, 2, 2), None),
+    "GroupNorm instance": (lambda: layers.GroupNormalization(groups=-1, center=False, **F64), (2, 5, 3), None),
 }
 IDS = list(CASES)
 
@@ -93,10 +113,11 @@ def test_fused_forward_is_bit_identical_to_call_with_identical_state_updates(nam
     make, shape, training = CASES[name]
     layer, x, _ = prepared(make, shape, seed=2)
     state = layer.get_weights()
-    y_call = layer.call(x, training=training)
+    kw = {} if training is None else {"training": training}  # not every call takes training
+    y_call = layer.call(x, **kw)
     after_call = layer.get_weights()
     layer.set_weights(state)
-    y_fwd, _ = layer.vjp_fwd(x, training=training)
+    y_fwd, _ = layer.vjp_fwd(x, **kw)
     np.testing.assert_array_equal(y_fwd, y_call)
     assert y_fwd.dtype == y_call.dtype
     for a, b in zip(layer.get_weights(), after_call, strict=True):

@@ -55,3 +55,42 @@ def batch_norm_grad_fixed_stats(dy, x, mean, rstd, gamma, axes: tuple):
     dbeta = np.sum(dy, axis=axes, keepdims=True)
     centred = np.sum(dy * (x - mean), axis=axes, keepdims=True)
     return dy * scale, centred * rstd, dbeta, -dbeta * scale, -0.5 * centred * scale * rstd * rstd
+
+
+def norm_grad(dy, x_hat, rstd, gamma, stat_axes: tuple, param_axes: tuple):
+    """Backward of y = x_hat * gamma + beta, x_hat = (x - mean(x)) * rstd, with mean and the
+    biased var taken over `stat_axes` (LayerNormalization, GroupNormalization).
+
+    VJP: g = dy * gamma;  dx = rstd * (g - mean(g) - x_hat * mean(g * x_hat)) (means over
+    stat_axes);  dgamma = sum(dy * x_hat), dbeta = sum(dy) over every axis not in param_axes.
+    Returns (dx, dgamma, dbeta), the last two with keepdims.
+    """
+    other = tuple(i for i in range(dy.ndim) if i not in param_axes)
+    g = dy if gamma is None else dy * gamma
+    mean_g = np.mean(g, axis=stat_axes, keepdims=True)
+    mean_gx = np.mean(g * x_hat, axis=stat_axes, keepdims=True)
+    dx = rstd * (g - mean_g - x_hat * mean_gx)
+    return dx, np.sum(dy * x_hat, axis=other, keepdims=True), np.sum(dy, axis=other, keepdims=True)
+
+
+def scale_norm(x, r, gamma):
+    """Computes: y = x * r * gamma (r an inverse root statistic; gamma may be None)."""
+    y = x * r
+    return y if gamma is None else y * gamma
+
+
+def scale_norm_grad(dy, x, r, gamma, centre, stat_axes: tuple, param_axes: tuple):
+    """Backward of y = x * r * gamma, r = (mean((x - centre)^2) + eps)^(-1/2) over stat_axes.
+
+    `centre` is mean(x) (LayerNormalization's rms_scaling, which uses the variance) or 0
+    (RMSNormalization, the mean square).
+    VJP: g = dy * gamma;  dx = r * (g - (x - centre) * r^2 * mean(g * x));
+    dgamma = sum(dy * x * r) over every axis not in param_axes.
+    Returns (dx, dgamma) with dgamma keepdims. (The centre's own gradient vanishes: the
+    derivative of mean((x - m)^2) with respect to m is zero at m = mean(x).)
+    """
+    other = tuple(i for i in range(dy.ndim) if i not in param_axes)
+    g = dy if gamma is None else dy * gamma
+    mean_gx = np.mean(g * x, axis=stat_axes, keepdims=True)
+    dx = r * (g - (x - centre) * (r * r) * mean_gx)
+    return dx, np.sum(dy * x * r, axis=other, keepdims=True)
