@@ -76,6 +76,34 @@ CASES: list[Case] = [
     Case("BatchNormalization", dict(trainable=False), (8, 3), training=True),
     Case("BatchNormalization", dict(axis=1), (8, 4, 3), training=True, dtypes=ALL_FLOATS),
     Case("BatchNormalization", dict(), (8, 4), training=False, dtypes=ALL_FLOATS),
+    # --- Convolutions (issue 8). Stock Keras on the TF CPU backend cannot run channels_first
+    # 1D/2D convolutions (no NCHW kernel) and, for grouped channels_first ones, returns an XLA
+    # tensor that broadcasts the (1, filters, 1, 1) bias along the last axis: those rows compare
+    # with the TF twin only.
+    Case("Conv1D", dict(filters=4, kernel_size=3), (2, 9, 3)),
+    Case("Conv1D", dict(filters=3, kernel_size=3, padding="causal", dilation_rate=2), (2, 9, 2)),
+    Case("Conv1D", dict(filters=2, kernel_size=2, strides=3, padding="same"), (1, 11, 3)),
+    Case("Conv1D", dict(filters=4, kernel_size=3, groups=2, activation="relu"), (3, 8, 4)),
+    Case("Conv2D", dict(filters=4, kernel_size=3, padding="same"), (2, 7, 5, 3)),
+    Case("Conv2D", dict(filters=4, kernel_size=2, strides=2, padding="same"), (2, 8, 7, 3)),
+    Case("Conv2D", dict(filters=3, kernel_size=4, strides=2, padding="same"), (1, 9, 9, 2)),
+    Case("Conv2D", dict(filters=5, kernel_size=1), (1, 5, 4, 6)),
+    Case("Conv2D", dict(filters=2, kernel_size=2, strides=3), (2, 8, 7, 3)),  # stride > kernel
+    Case("Conv2D", dict(filters=3, kernel_size=(3, 2), dilation_rate=(2, 3), padding="same"), (2, 9, 9, 2)),
+    Case("Conv2D", dict(filters=6, kernel_size=3, groups=3, activation="tanh"), (2, 6, 7, 6)),
+    Case("Conv2D", dict(filters=4, kernel_size=3, use_bias=False, strides=(1, 2)), (2, 7, 9, 2)),
+    Case("Conv2D", dict(filters=8, kernel_size=3, padding="same", activation="relu"), (4, 16, 16, 8)),
+    Case("Conv2D", dict(filters=4, kernel_size=3, padding="same", data_format="channels_first"),
+         (2, 3, 7, 6), keras=False, reason="stock Keras: no NCHW Conv2D on the TF CPU backend"),
+    Case("Conv2D", dict(filters=4, kernel_size=3, groups=2, data_format="channels_first"),
+         (2, 4, 7, 6), keras=False, reason="stock Keras: grouped NCHW adds the bias on the wrong axis"),
+    Case("Conv1D", dict(filters=3, kernel_size=2, padding="causal", data_format="channels_first"),
+         (2, 2, 7), keras=False, reason="stock Keras: no NCW Conv1D on the TF CPU backend"),
+    Case("Conv3D", dict(filters=2, kernel_size=2, padding="same", strides=2), (1, 5, 4, 3, 2)),
+    Case("Conv3D", dict(filters=3, kernel_size=(1, 2, 3), dilation_rate=(1, 2, 1)), (2, 3, 6, 5, 2)),
+    Case("Conv3D", dict(filters=4, kernel_size=2, groups=2), (1, 4, 3, 4, 4)),
+    Case("Conv3D", dict(filters=3, kernel_size=2, data_format="channels_first"), (1, 2, 4, 4, 3)),
+    # --- end of convolutions (issue 8)
     # The seed tutorial's layer, ported (reference.examples) vs today's TF (tf_layers.examples).
     Case(
         "MyDenseLayer",

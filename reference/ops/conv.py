@@ -1,0 +1,227 @@
+"""N-d convolution as GEMMs over stride-trick windows (im2col), with its two gradients.
+
+Every convolution layer (Conv1D/2D/3D, the transposed, depthwise and separable ones) computes
+with the three functions here, in channels_last layout (layers move channels_first axes around
+them, which is exact):
+
+    conv(x, kernel)                        forward:           y = x (*) kernel
+    conv_transpose(dy, kernel, x_shape)    input gradient:    dx = dy (*)^T kernel
+    conv_kernel_grad(x, dy, kernel_shape)  kernel gradient:   dkernel = x (*)^T dy
+
+A transposed convolution (Conv2DTranspose) *is* `conv_transpose`: the input gradient of the
+forward convolution whose input has the transposed layer's output shape. The three maps are
+linear and each one's VJP is made of the other two, so they are tape primitives closed under
+differentiation (higher-order gradients come for free).
+
+Shapes: x (N, *S, C); kernel (*K, C // groups, O) ("HWIO", TF's layout; PyTorch's is OIHW);
+y (N, *Q, O) with Q_i = (S_i + pad_before_i + pad_after_i - d_i * (K_i - 1) - 1) // s_i + 1.
+`pads` is a tuple of (before, after) per spatial axis, from `conv_pads`.
+
+`conv_naive` is the definition as loops, the executable specification the fast path is tested
+against (conv_test.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autodiff import defvjp, primitive
+
+PADDINGS = ("valid", "same", "causal")
+
+
+def conv_pads(sizes, kernel_size, strides, dilation, padding: str) -> tuple:
+    """(before, after) zero padding per spatial axis, TF's rule.
+
+    Computes: valid: 0; causal: (d * (k - 1), 0); same: out = ceil(n / s),
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0), before = total // 2, after = the rest
+    (the odd element goes to the bottom/right, where PyTorch's padding=1 would be symmetric).
+    """
+    pads = []
+    for n, k, s, d in zip(sizes, kernel_size, strides, dilation, strict=True):
+        span = d * (k - 1) + 1
+        if padding == "valid":
+            pads.append((0, 0))
+        elif padding == "causal":
+            pads.append((span - 1, 0))
+        else:
+            total = max((-(-n // s) - 1) * s + span - n, 0)
+            pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def conv_output_sizes(sizes, kernel_size, strides, dilation, pads) -> tuple:
+    """Q_i = (S_i + before_i + after_i - d_i * (K_i - 1) - 1) // s_i + 1 (may be <= 0)."""
+    return tuple(
+        (n + b + a - d * (k - 1) - 1) // s + 1
+        for n, k, s, d, (b, a) in zip(sizes, kernel_size, strides, dilation, pads, strict=True)
+    )
+
+
+def _windows(xp: np.ndarray, kernel_size, strides, dilation, out) -> np.ndarray:
+    """A read-only view (N, *Q, *K, C) of the padded input: window q, tap k is
+    xp[n, q * s + k * d, c]. No copy."""
+    sn, *ss, sc = xp.strides
+    shape = (xp.shape[0], *out, *kernel_size, xp.shape[-1])
+    view_strides = (
+        sn,
+        *(a * s for a, s in zip(ss, strides, strict=True)),
+        *(a * d for a, d in zip(ss, dilation, strict=True)),
+        sc,
+    )
+    return as_strided(xp, shape, view_strides, writeable=False)
+
+
+def _pad(x: np.ndarray, pads) -> np.ndarray:
+    if not any(b or a for b, a in pads):
+        return x
+    return np.pad(x, ((0, 0), *pads, (0, 0)))
+
+
+def _columns(x, kernel_size, strides, dilation, pads, groups):
+    """The im2col matrix, (G, M, prod(K) * C/G), M = N * prod(Q); and Q."""
+    out = conv_output_sizes(x.shape[1:-1], kernel_size, strides, dilation, pads)
+    win = _windows(_pad(x, pads), kernel_size, strides, dilation, out)
+    m, kp, c = x.shape[0] * math.prod(out), math.prod(kernel_size), x.shape[-1]
+    if groups == 1:
+        return win.reshape(1, m, kp * c), out  # the one copy of the forward pass
+    cols = win.reshape(m, kp, groups, c // groups).transpose(2, 0, 1, 3)
+    return cols.reshape(groups, m, kp * (c // groups)), out
+
+
+def _grouped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:
+    """(*K, Cg, O) -> (G, prod(K) * Cg, O / G): the GEMM operand of each group."""
+    *k, cg, o = kernel.shape
+    w = kernel.reshape(math.prod(k), cg, groups, o // groups)
+    return w.transpose(2, 0, 1, 3).reshape(groups, math.prod(k) * cg, o // groups)
+
+
+def _ungroup(y: np.ndarray, n: int, out) -> np.ndarray:
+    """(G, M, O/G) -> (N, *Q, O), output channel g * O/G + o (TF's grouped layout)."""
+    g, m, og = y.shape
+    if g == 1:
+        return y.reshape(n, *out, og)
+    return y.transpose(1, 0, 2).reshape(n, *out, g * og)
+
+
+def _group(dy: np.ndarray, groups: int) -> np.ndarray:
+    """(N, *Q, O) -> (G, M, O/G), the inverse of `_ungroup`."""
+    o = dy.shape[-1]
+    d2 = dy.reshape(-1, groups, o // groups)
+    return d2.transpose(1, 0, 2) if groups > 1 else d2.reshape(1, -1, o)
+
+
+def conv_forward(x, kernel, strides, pads, dilation, groups=1):
+    """`conv`, also returning the im2col matrix (the residual the kernel gradient reuses)."""
+    cols, out = _columns(x, kernel.shape[:-2], strides, dilation, pads, groups)
+    y = np.matmul(cols, _grouped_kernel(kernel, groups))
+    return _ungroup(y, x.shape[0], out), cols
+
+
+def kernel_grad_from_columns(cols, dy, kernel_shape, groups=1):
+    """dkernel = cols^T @ dy per group, back in (*K, Cg, O) layout."""
+    g = np.matmul(cols.transpose(0, 2, 1), _group(dy, groups))  # (G, prod(K) * Cg, O/G)
+    *k, cg, o = kernel_shape
+    g = g.reshape(groups, math.prod(k), cg, o // groups).transpose(1, 2, 0, 3)
+    return g.reshape(kernel_shape)
+
+
+@primitive
+def conv(x, kernel, strides, pads, dilation, groups=1):
+    """N-d convolution (cross-correlation, as TF and Keras), channels_last.
+
+    Computes: y[n, q, o] = sum_{k, c in group(o)} xpad[n, q * s + k * d, c] * kernel[k, c, o].
+    VJP: dx = conv_transpose(dy, kernel); dkernel = conv_kernel_grad(x, dy).
+    """
+    return conv_forward(x, kernel, strides, pads, dilation, groups)[0]
+
+
+@primitive
+def conv_transpose(dy, kernel, x_shape, strides, pads, dilation, groups=1):
+    """The input gradient of `conv` (col2im of dy @ kernel^T); also the transposed convolution.
+
+    Computes: dx[n, i, c] = sum over (q, k) with q * s + k * d - before = i of dy[n, q, o] *
+    kernel[k, c, o], o in group(c).
+    VJP: d(dy) = conv(g, kernel); dkernel = conv_kernel_grad(g, dy).
+    """
+    n, *sizes, c = x_shape
+    kernel_size, cg = kernel.shape[:-2], kernel.shape[-2]
+    out = dy.shape[1:-1]
+    w = _grouped_kernel(kernel, groups)  # (G, prod(K) * Cg, Og)
+    dcols = np.matmul(_group(dy, groups), w.transpose(0, 2, 1))  # (G, M, prod(K) * Cg)
+    kp = math.prod(kernel_size)
+    dcols = (
+        dcols.reshape(groups, -1, kp, cg).transpose(1, 2, 0, 3).reshape(n, *out, *kernel_size, c)
+    )
+    padded = [s + b + a for s, (b, a) in zip(sizes, pads, strict=True)]
+    dxp = np.zeros((n, *padded, c), dtype=np.result_type(dy, kernel))
+    nd = len(sizes)
+    for tap in np.ndindex(*kernel_size):  # col2im: one strided add per kernel tap
+        dst = tuple(slice(t * d, t * d + s * (q - 1) + 1, s)
+                    for t, d, s, q in zip(tap, dilation, strides, out, strict=True))  # fmt: skip
+        dxp[(slice(None), *dst)] += dcols[(slice(None),) * (1 + nd) + tap]
+    crop = tuple(slice(b, b + s) for s, (b, _) in zip(sizes, pads, strict=True))
+    return dxp[(slice(None), *crop)]
+
+
+@primitive
+def conv_kernel_grad(x, dy, kernel_shape, strides, pads, dilation, groups=1):
+    """The kernel gradient of `conv`.
+
+    Computes: dkernel[k, c, o] = sum_{n, q} xpad[n, q * s + k * d, c] * dy[n, q, o].
+    VJP: dx = conv_transpose(dy, g); d(dy) = conv(x, g).
+    """
+    cols, _ = _columns(x, tuple(kernel_shape[:-2]), strides, dilation, pads, groups)
+    return kernel_grad_from_columns(cols, dy, tuple(kernel_shape), groups)
+
+
+def _conv_rules():
+    def conv_dx(g, ans, x, kernel, strides, pads, dilation, groups=1):
+        return conv_transpose(g, kernel, np.shape(x), strides, pads, dilation, groups)
+
+    def conv_dk(g, ans, x, kernel, strides, pads, dilation, groups=1):
+        return conv_kernel_grad(x, g, np.shape(kernel), strides, pads, dilation, groups)
+
+    def tr_ddy(g, ans, dy, kernel, x_shape, strides, pads, dilation, groups=1):
+        return conv(g, kernel, strides, pads, dilation, groups)
+
+    def tr_dk(g, ans, dy, kernel, x_shape, strides, pads, dilation, groups=1):
+        return conv_kernel_grad(g, dy, np.shape(kernel), strides, pads, dilation, groups)
+
+    def kg_dx(g, ans, x, dy, kernel_shape, strides, pads, dilation, groups=1):
+        return conv_transpose(dy, g, np.shape(x), strides, pads, dilation, groups)
+
+    def kg_ddy(g, ans, x, dy, kernel_shape, strides, pads, dilation, groups=1):
+        return conv(x, g, strides, pads, dilation, groups)
+
+    defvjp(conv, conv_dx, conv_dk)
+    defvjp(conv_transpose, tr_ddy, tr_dk)
+    defvjp(conv_kernel_grad, kg_dx, kg_ddy)
+
+
+_conv_rules()
+
+
+def conv_naive(x, kernel, strides, pads, dilation, groups=1):
+    """The definition, loop by loop: the executable specification of `conv` (tests only)."""
+    xp = _pad(np.asarray(x), pads)
+    kernel_size, cg, o_total = kernel.shape[:-2], kernel.shape[-2], kernel.shape[-1]
+    og = o_total // groups
+    out = conv_output_sizes(x.shape[1:-1], kernel_size, strides, dilation, pads)
+    y = np.zeros((x.shape[0], *out, o_total), dtype=np.result_type(x, kernel))
+    for n in range(x.shape[0]):
+        for q in np.ndindex(*out):
+            for o in range(o_total):
+                channels = slice(o // og * cg, (o // og + 1) * cg)
+                acc = 0.0
+                for k in np.ndindex(*kernel_size):
+                    pos = tuple(
+                        qi * s + ki * d
+                        for qi, ki, s, d in zip(q, k, strides, dilation, strict=True)
+                    )
+                    acc += np.dot(xp[(n, *pos, channels)], kernel[(*k, slice(None), o)])
+                y[(n, *q, o)] = acc
+    return y
