@@ -131,8 +131,12 @@ def zeros_for(g):
 
 def _scatter_add(shape: tuple, index, g):
     out = np.zeros(shape, dtype=np.asarray(g).dtype)
-    np.add.at(out, index, g)  # accumulates repeated indices; in place on a fresh array
-    return out
+    if all(isinstance(i, slice | type(Ellipsis) | type(None)) or np.isscalar(i) for i in
+           (index if isinstance(index, tuple) else (index,))):  # fmt: skip
+        out[index] = g  # basic indexing never repeats an element (and is much faster)
+    else:
+        np.add.at(out, index, g)  # accumulates repeated indices
+    return out  # in place on a fresh array: fine in a primitive, whose body is not traced
 
 
 scatter_add = primitive(_scatter_add)
