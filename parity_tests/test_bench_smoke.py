@@ -24,7 +24,7 @@ def _floats(tree) -> list[float]:
 
 
 ROWS = [  # (module, extra arguments, the timings and ratios of its JSON, all positive)
-    (bench_dense, ["--batches", "1", "32"], lambda p: [r["times_s"] for r in p["results"].values()]
+    (bench_dense, ["--batches", "1"], lambda p: [r["times_s"] for r in p["results"].values()]
      + [r["ratios"] for r in p["results"].values()]),
     (bench_batchnorm, ["--shape", "4", "3", "3", "8"], lambda p: [p["times_s"], p["ratios"]]),
     (bench_interleave, ["--batches", "8", "--sides", "floor"], lambda p: p["results"]),
