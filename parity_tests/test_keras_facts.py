@@ -116,6 +116,12 @@ def fact_7_gradient_conventions_of_the_numpy_level_ops():
     assert _tf_grad(tf.sign, KINKS) == [[0, 0, 0, 0, 0, 0]]
     assert _tf_grad(tf.reduce_max, [0.0, 1.0, 1.0, 0.0]) == [[0, 0.5, 0.5, 0]]  # split evenly
     assert _tf_grad(tf.nn.relu, KINKS) == [[0, 0, 0, 1, 1, 1]]
+    # Max pooling routes a tie to the first maximum of its window in row-major order, and
+    # overlapping windows add up: unlike reduce_max's even split.
+    (pool2d,) = _tf_grad(lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"), np.zeros((1, 2, 2, 1)))
+    assert np.squeeze(pool2d).tolist() == [[1, 0], [0, 0]]
+    (pool1d,) = _tf_grad(lambda x: tf.nn.max_pool1d(x, 2, 1, "VALID"), np.full((1, 3, 1), 3.0))
+    assert np.squeeze(pool1d).tolist() == [1, 1, 0]
 
 
 def fact_8_1_with_onednn_off_a_traced_model_equals_the_eager_one():
