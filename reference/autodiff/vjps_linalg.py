@@ -35,13 +35,23 @@ def _einsum_vjp(i, g, ans, subscripts, *operands, **kwargs):
     inputs, output = _parse_einsum(subscripts, [np.ndim(o) for o in operands])
     k = i - 1
     target, others = inputs[k], inputs[:k] + inputs[k + 1 :]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(f"numpy.einsum VJP: repeated index in operand {target!r}.")
-    present = set(output).union(*others)
-    kept = "".join(c for c in target if c in present)
-    rest = [o for j, o in enumerate(operands) if j != k]
-    grad = np.einsum(f"{','.join([output, *others])}->{kept}", g, *rest, **kwargs)
-    missing = [n for n, c in enumerate(target) if c not in present]
+    # A repeated index in the target ("ii->i") reads a diagonal: rename each repeat to a fresh
+    # letter and multiply by an identity matrix on the pair, which puts the gradient back on it.
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 if c not in "".join(inputs) + output)  # fmt: skip
+    renamed, eyes, sizes = "", [], []
+    for n, c in enumerate(target):
+        if c in renamed:
+            renamed += (new := next(fresh))
+            eyes.append(c + new)
+            sizes.append(np.shape(operands[k])[n])
+        else:
+            renamed += c
+    present = set(output).union(*others, *eyes)
+    kept = "".join(c for c in renamed if c in present)
+    rest = [o for j, o in enumerate(operands) if j != k] + [np.eye(n) for n in sizes]
+    grad = np.einsum(f"{','.join([output, *others, *eyes])}->{kept}", g, *rest, **kwargs)
+    missing = [n for n, c in enumerate(renamed) if c not in present]
     if missing:  # summed in this operand alone: every element got the same gradient
         grad = np.broadcast_to(np.expand_dims(grad, missing), np.shape(operands[k]))
     return grad
@@ -255,6 +265,45 @@ def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return np.moveaxis(c, -1, axisc)
 
 
+def _convolve(a, v, mode="full"):
+    """np.convolve as a gather and a matrix-vector product: full[k] = sum_j v[j] a[k - j]."""
+    n, m = np.shape(a)[0], np.shape(v)[0]
+    if n == 0 or m == 0:
+        raise ValueError("numpy.convolve: inputs cannot be empty")
+    padded = np.concatenate([np.zeros(m - 1), a, np.zeros(m - 1)])
+    windows = padded[np.arange(n + m - 1)[:, None] + (m - 1) - np.arange(m)[None, :]]
+    full = np.matmul(windows, v)
+    lo, length = {"full": (0, n + m - 1), "same": ((min(n, m) - 1) // 2, max(n, m)),
+                  "valid": (min(n, m) - 1, max(n, m) - min(n, m) + 1)}[mode]  # fmt: skip
+    return full[lo : lo + length]
+
+
+def _correlate(a, v, mode="valid"):
+    # NumPy: correlate(a, v)[k] = sum_n a[n + k] v[n]; for real inputs convolve with v reversed,
+    # except that NumPy swaps the roles (and reverses the result) when v is the longer one.
+    if np.shape(v)[0] > np.shape(a)[0]:
+        return np.flip(_convolve(v, np.flip(a), mode))
+    return _convolve(a, np.flip(v), mode)
+
+
+def _matrix_power(a, n):
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    if n == 0:
+        return np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)) + 0.0 * a
+    result = a
+    for _ in range(n - 1):
+        result = np.matmul(result, a)
+    return result
+
+
+def _multi_dot(arrays, *, out=None):
+    result = arrays[0]
+    for b in arrays[1:]:
+        result = np.dot(result, b)
+    return result
+
+
 def _norm(x, ord=None, axis=None, keepdims=False):
     """np.linalg.norm, as NumPy computes it (numpy/linalg/_linalg.py), in recorded calls."""
     nd = np.ndim(x)
@@ -297,6 +346,17 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     return ret
 
 
+def _vector_norm(x, axis, keepdims, ord):
+    # The array API: a vector norm over every axis in `axis` (all of them for None), flattened.
+    axes = tuple(range(np.ndim(x))) if axis is None else tuple(np.atleast_1d(axis) % np.ndim(x))
+    rest = [a for a in range(np.ndim(x)) if a not in axes]
+    flat = np.reshape(np.transpose(x, rest + list(axes)), [np.shape(x)[a] for a in rest] + [-1])
+    out = _norm(flat, ord, -1)
+    if keepdims:
+        out = np.reshape(out, [1 if a in axes else n for a, n in enumerate(np.shape(x))])
+    return out
+
+
 def _pinv(a, rcond=None, hermitian=False, **kwargs):
     """np.linalg.pinv as NumPy computes it: V diag(1/s on the kept singular values) U^T."""
     if rcond is None:
@@ -312,5 +372,19 @@ def _pinv(a, rcond=None, hermitian=False, **kwargs):
 
 COMPOSITES.update(
     {np.tensordot: _tensordot, np.dot: _dot, np.inner: _inner, np.outer: _outer, np.kron: _kron,
-     np.cross: _cross, np.linalg.norm: _norm, np.linalg.pinv: _pinv}
+     np.cross: _cross, np.linalg.norm: _norm, np.linalg.pinv: _pinv, np.convolve: _convolve,
+     np.correlate: _correlate, np.linalg.matrix_power: _matrix_power,
+     np.linalg.multi_dot: _multi_dot,
+     # the array-API spellings in np.linalg
+     np.linalg.matmul: lambda x1, x2, /: np.matmul(x1, x2),
+     np.linalg.outer: lambda x1, x2, /: _outer(x1, x2),
+     np.linalg.tensordot: lambda x1, x2, /, *, axes=2: _tensordot(x1, x2, axes),
+     np.linalg.diagonal: lambda x, /, *, offset=0: np.diagonal(x, offset, -2, -1),
+     np.linalg.trace: lambda x, /, *, offset=0, dtype=None: np.trace(x, offset, -2, -1),
+     np.linalg.vector_norm: lambda x, /, *, axis=None, keepdims=False, ord=2: _vector_norm(
+         x, axis, keepdims, ord),
+     np.linalg.matrix_norm: lambda x, /, *, keepdims=False, ord="fro": _norm(
+         x, ord, (-2, -1), keepdims),
+     np.vecdot: lambda x1, x2, /, *, axis=-1, **k: np.sum(x1 * x2, axis=axis),
+     np.linalg.vecdot: lambda x1, x2, /, *, axis=-1: np.sum(x1 * x2, axis=axis)}
 )  # fmt: skip

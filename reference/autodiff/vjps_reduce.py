@@ -106,4 +106,39 @@ def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     return np.sqrt(_var(a, axis=axis, ddof=ddof, keepdims=keepdims, **kwargs))
 
 
-COMPOSITES.update({np.var: _var, np.std: _std})
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if weights is None:
+        avg, scl = np.mean(a, axis=axis, keepdims=keepdims), count(a, axis)
+        scl = np.broadcast_to(np.asarray(scl, dtype=np.result_type(a.dtype, 1.0)), np.shape(avg))
+    else:
+        w = weights if np.ndim(weights) == np.ndim(a) else _along(weights, a, axis)
+        scl = np.sum(np.broadcast_to(w, np.shape(a)), axis=axis, keepdims=keepdims)
+        avg = np.sum(a * w, axis=axis, keepdims=keepdims) / scl
+    return (avg, scl) if returned else avg
+
+
+def _along(weights, a, axis):
+    """1-D weights along `axis`, shaped to broadcast against a (as np.average does)."""
+    shape = [1] * np.ndim(a)
+    shape[axis % np.ndim(a)] = -1
+    return np.reshape(weights, shape)
+
+
+def _nan_safe(a, fill):
+    return np.where(np.isnan(a), fill, a)
+
+
+COMPOSITES.update(
+    {np.var: _var, np.std: _std, np.average: _average,
+     np.ptp: lambda a, axis=None, out=None, keepdims=False: np.max(a, axis=axis, keepdims=keepdims)
+     - np.min(a, axis=axis, keepdims=keepdims),
+     np.nansum: lambda a, axis=None, dtype=None, out=None, keepdims=False, **k: np.sum(
+         _nan_safe(a, 0.0), axis=axis, keepdims=keepdims, **k),
+     np.nanmean: lambda a, axis=None, dtype=None, out=None, keepdims=False, **k: np.sum(
+         _nan_safe(a, 0.0), axis=axis, keepdims=keepdims) / np.sum(
+         ~np.isnan(a), axis=axis, keepdims=keepdims),
+     np.nanmax: lambda a, axis=None, out=None, keepdims=False, **k: np.max(
+         _nan_safe(a, -np.inf), axis=axis, keepdims=keepdims, **k),
+     np.nanmin: lambda a, axis=None, out=None, keepdims=False, **k: np.min(
+         _nan_safe(a, np.inf), axis=axis, keepdims=keepdims, **k)}
+)  # fmt: skip

@@ -74,7 +74,9 @@ defvjp(np.copy, lambda g, ans, x, *a, **k: g)
 defvjp(np.broadcast_to, lambda g, ans, x, *a, **k: g)  # the tape sums broadcast axes
 defvjp(
     np.transpose,
-    lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)),
+    lambda g, ans, x, axes=None: np.transpose(
+        g, None if axes is None else np.argsort([a % x.ndim for a in axes])
+    ),
 )
 defvjp(np.swapaxes, lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2))
 defvjp(np.moveaxis, lambda g, ans, x, source, destination: np.moveaxis(g, destination, source))

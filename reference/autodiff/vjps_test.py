@@ -36,6 +36,7 @@ ZEROS = np.array([[1.5, 0.0, 2.0, -3.0], [0.5, 2.0, 0.0, 0.0]])  # products thro
 NANS = np.array([1.0, np.nan, -2.0, 0.5])
 MOD_A, MOD_B = np.array([-3.3, -1.2, 0.7, 2.9, 5.6]), np.array([2.1, -1.7, 0.4, -2.2, 1.9])
 TRI = {"upper": True}
+NAN_AT = np.array([[False, True], [False, False]])
 
 # (id, function of the primals, primals). The id's first word names the NumPy function (the
 # coverage test below relies on it). Broadcasting shapes are deliberate. Functions that return
@@ -93,7 +94,7 @@ ELEMENTWISE = [
     ("minimum", np.minimum, [normal(3, 4), normal(3, 1)]),
     ("fmax", np.fmax, [normal(4), NANS]),
     ("fmin", np.fmin, [NANS, normal(3, 4)]),
-    ("nan_to_num", lambda x: np.nan_to_num(np.log(x)), [np.array([-1.5, 0.7, 2.0])]),
+    ("nan_to_num", lambda x: np.nan_to_num(np.where(NAN_AT[0], np.nan, x) * 2.0), [normal(2)]),
     ("modf", lambda x: tuple(np.modf(x)), [np.array([-2.7, -0.4, 0.3, 1.6])]),
     ("frexp", lambda x: np.frexp(x)[0], [np.array([-2.7, -0.4, 0.3, 1.6, 40.0])]),
     ("erf", sp.erf, [normal(5)]),
@@ -136,6 +137,17 @@ REDUCTIONS = [
     ("std", lambda x: np.std(x, axis=1, keepdims=True), [normal(5, 3)]),
     ("median", lambda x: np.median(x, axis=1), [normal(3, 4)]),
     ("median odd all", np.median, [normal(3, 3)]),
+    (
+        "average",
+        lambda a: np.average(a, axis=1, weights=np.arange(1.0, 5.0), returned=True),
+        [normal(3, 4)],
+    ),  # fmt: skip
+    ("average all", np.average, [normal(3, 4)]),
+    ("ptp", lambda a: np.ptp(a, axis=0), [normal(3, 4)]),
+    ("nansum", lambda a: np.nansum(np.where(NAN_AT, np.nan, a), axis=0), [normal(2, 2)]),
+    ("nanmean", lambda a: np.nanmean(np.where(NAN_AT, np.nan, a)), [normal(2, 2)]),
+    ("nanmax", lambda a: np.nanmax(np.where(NAN_AT, np.nan, a), axis=1), [normal(2, 2)]),
+    ("nanmin", lambda a: np.nanmin(np.where(NAN_AT, np.nan, a), axis=1), [normal(2, 2)]),
 ]
 
 SHAPE = [
@@ -163,6 +175,11 @@ SHAPE = [
         [normal(2, 3, 4)],
     ),  # fmt: skip
     ("transpose default", lambda x: x.T**2, [normal(2, 3)]),
+    (
+        "transpose negative axes",
+        lambda x: np.transpose(x, (-1, 0, 1)) * W342.transpose(2, 0, 1)[:, :2, :],
+        [normal(2, 4, 2)],
+    ),  # fmt: skip
     ("swapaxes", lambda x: np.swapaxes(x, 0, 2) ** 3, [normal(2, 3, 4)]),
     (
         "swapaxes keywords",
@@ -304,6 +321,12 @@ LINALG = [
     ),  # fmt: skip
     ("einsum sum-only index", lambda a, b: np.einsum("ij,k->i", a, b), [normal(3, 4), normal(2)]),
     ("einsum outer", lambda a, b: np.einsum("i,j->ij", a, b), [normal(3), normal(4)]),
+    ("einsum trace", lambda a: np.einsum("ii", a), [normal(3, 3)]),
+    (
+        "einsum repeated index",
+        lambda a, b: np.einsum("iij,jk->ik", a, b),
+        [normal(3, 3, 2), normal(2, 4)],
+    ),  # fmt: skip
     (
         "tensordot",
         lambda a, b: np.tensordot(a, b, axes=([1, 2], [0, 1])),
@@ -322,7 +345,7 @@ LINALG = [
         lambda a, b: np.cross(a, b, axisa=0, axisb=0, axisc=0),
         [normal(3, 2), normal(3, 2)],
     ),
-    ("norm", np.linalg.norm, [normal(3, 4)]),
+    ("linalg.norm", np.linalg.norm, [normal(3, 4)]),
     (
         "norm vector orders",
         lambda x: [np.linalg.norm(x, o, axis=1) for o in (None, 1, 3, np.inf, -np.inf, 0)],
@@ -335,26 +358,57 @@ LINALG = [
         ],
         [normal(3, 2, 4)],
     ),  # fmt: skip
-    ("norm keepdims", lambda x: np.linalg.norm(x, axis=0, keepdims=True), [normal(3, 4)]),
-    ("inv", np.linalg.inv, [normal(2, 3, 3)]),
-    ("det", np.linalg.det, [normal(2, 3, 3)]),
-    ("slogdet", lambda a: tuple(np.linalg.slogdet(a)), [normal(3, 3)]),
-    ("solve", np.linalg.solve, [normal(2, 3, 3), normal(2, 3, 2)]),
-    ("solve vector", np.linalg.solve, [normal(3, 3), normal(3)]),
-    ("solve batch vector", np.linalg.solve, [normal(2, 3, 3), normal(3)]),
-    ("cholesky", np.linalg.cholesky, [spd(3)]),
-    ("cholesky upper", lambda a: np.linalg.cholesky(a, **TRI), [spd(3)]),
-    ("eigh", lambda a: tuple(np.linalg.eigh(a)), [normal(2, 4, 4)]),
-    ("eigh upper", lambda a: tuple(np.linalg.eigh(a, "U")), [normal(3, 3)]),
-    ("svd square", lambda a: tuple(np.linalg.svd(a)), [normal(3, 3)]),
-    ("svd tall", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(2, 5, 3)]),
-    ("svd wide", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(3, 5)]),
-    ("svd values", lambda a: np.linalg.svd(a, compute_uv=False), [normal(4, 3)]),
-    ("svd hermitian", lambda a: tuple(np.linalg.svd(a, hermitian=True)), [normal(3, 3)]),
-    ("qr", lambda a: tuple(np.linalg.qr(a)), [normal(5, 3)]),
-    ("qr r", lambda a: np.linalg.qr(a, mode="r"), [normal(2, 4, 4)]),
-    ("pinv", np.linalg.pinv, [normal(5, 3)]),
-    ("pinv wide", np.linalg.pinv, [normal(2, 3, 4)]),
+    ("linalg.norm keepdims", lambda x: np.linalg.norm(x, axis=0, keepdims=True), [normal(3, 4)]),
+    ("linalg.inv", np.linalg.inv, [normal(2, 3, 3)]),
+    ("linalg.det", np.linalg.det, [normal(2, 3, 3)]),
+    ("linalg.slogdet", lambda a: tuple(np.linalg.slogdet(a)), [normal(3, 3)]),
+    ("linalg.solve", np.linalg.solve, [normal(2, 3, 3), normal(2, 3, 2)]),
+    ("linalg.solve vector", np.linalg.solve, [normal(3, 3), normal(3)]),
+    ("linalg.solve batch vector", np.linalg.solve, [normal(2, 3, 3), normal(3)]),
+    ("linalg.cholesky", np.linalg.cholesky, [spd(3)]),
+    ("linalg.cholesky upper", lambda a: np.linalg.cholesky(a, **TRI), [spd(3)]),
+    ("linalg.eigh", lambda a: tuple(np.linalg.eigh(a)), [normal(2, 4, 4)]),
+    ("linalg.eigh upper", lambda a: tuple(np.linalg.eigh(a, "U")), [normal(3, 3)]),
+    ("linalg.svd square", lambda a: tuple(np.linalg.svd(a)), [normal(3, 3)]),
+    ("linalg.svd tall", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(2, 5, 3)]),
+    ("linalg.svd wide", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(3, 5)]),
+    ("linalg.svd values", lambda a: np.linalg.svd(a, compute_uv=False), [normal(4, 3)]),
+    ("linalg.svd hermitian", lambda a: tuple(np.linalg.svd(a, hermitian=True)), [normal(3, 3)]),
+    ("linalg.qr", lambda a: tuple(np.linalg.qr(a)), [normal(5, 3)]),
+    ("linalg.qr r", lambda a: np.linalg.qr(a, mode="r"), [normal(2, 4, 4)]),
+    ("linalg.pinv", np.linalg.pinv, [normal(5, 3)]),
+    ("linalg.pinv wide", np.linalg.pinv, [normal(2, 3, 4)]),
+    ("convolve", np.convolve, [normal(5), normal(3)]),
+    ("convolve same", lambda a, v: np.convolve(a, v, "same"), [normal(3), normal(6)]),
+    ("convolve valid", lambda a, v: np.convolve(a, v, "valid"), [normal(6), normal(4)]),
+    ("correlate", np.correlate, [normal(6), normal(4)]),
+    ("correlate longer v", lambda a, v: np.correlate(a, v, "full"), [normal(3), normal(5)]),
+    (
+        "linalg.matrix_power",
+        lambda a: [np.linalg.matrix_power(a, n) for n in (3, 0, -2)],
+        [normal(3, 3)],
+    ),  # fmt: skip
+    (
+        "linalg.multi_dot",
+        lambda a, b, c: np.linalg.multi_dot([a, b, c]),
+        [normal(2, 3), normal(3, 4), normal(4)],
+    ),  # fmt: skip
+    ("linalg.matmul", np.linalg.matmul, [normal(2, 3), normal(3, 2)]),
+    ("linalg.outer", np.linalg.outer, [normal(2), normal(3)]),
+    ("linalg.tensordot", lambda a, b: np.linalg.tensordot(a, b, axes=1), [normal(2, 3), normal(3)]),
+    ("linalg.diagonal", lambda a: np.linalg.diagonal(a, offset=1), [normal(2, 3, 4)]),
+    ("linalg.trace", np.linalg.trace, [normal(2, 3, 3)]),
+    (
+        "linalg.vector_norm",
+        lambda a: [
+            np.linalg.vector_norm(a),
+            np.linalg.vector_norm(a, axis=(0, 1), keepdims=True, ord=3),
+        ],
+        [normal(2, 3)],
+    ),  # fmt: skip
+    ("linalg.matrix_norm", lambda a: np.linalg.matrix_norm(a, ord="nuc"), [normal(2, 3, 3)]),
+    ("linalg.vecdot", np.linalg.vecdot, [normal(2, 3), normal(3)]),
+    ("vecdot", lambda a, b: np.vecdot(a, b, axis=0), [normal(3, 2), normal(3, 1)]),
 ]
 
 CASES = ELEMENTWISE + REDUCTIONS + SHAPE + LINALG
@@ -402,6 +456,11 @@ def test_recorded_forward_values_are_numpys(fun, primals):
         np.testing.assert_allclose(b.numpy() if hasattr(b, "numpy") else b, a, rtol=1e-13)
 
 
+def _short_name(f):
+    prefix = "linalg." if getattr(f, "__module__", None) == "numpy.linalg" else ""
+    return prefix + f.__name__
+
+
 def test_every_rule_and_composite_has_a_finite_difference_case():
     """No rule or composite in the table escapes the finite-difference checks above."""
     names = {c[0].split()[0] for c in CASES}
@@ -413,7 +472,7 @@ def test_every_rule_and_composite_has_a_finite_difference_case():
         for f in [*tape_module.VJP_RULES, *tape_module.COMPOSITES]
         if (getattr(f, "__module__", None) or "numpy").startswith(ours)
     ]
-    missing = [f.__name__ for f in registered if aliases.get(f.__name__, f.__name__) not in names]
+    missing = [n for n in map(_short_name, registered) if aliases.get(n, n) not in names]
     assert not missing, f"rules without a finite-difference case: {sorted(missing)}"
 
 
@@ -455,7 +514,7 @@ KINKS = [
         [0.0, 0.0, 1.0],
     ),  # fmt: skip
     ("sqrt at 0 is inf", np.sqrt, [0.0, 4.0], [np.inf, 0.25]),
-    ("norm at 0 is NaN (tf.norm)", np.linalg.norm, [0.0, 0.0], [np.nan, np.nan]),
+    ("linalg.norm at 0 is NaN (tf.norm)", np.linalg.norm, [0.0, 0.0], [np.nan, np.nan]),
 ]
 
 
@@ -477,7 +536,13 @@ ERRORS = [
         NotImplementedError,
         "full_matrices=False",
     ),  # fmt: skip
-    ("qr wide", lambda a: np.linalg.qr(a)[1], (2, 3), NotImplementedError, "rows >= columns"),
+    (
+        "linalg.qr wide",
+        lambda a: np.linalg.qr(a)[1],
+        (2, 3),
+        NotImplementedError,
+        "rows >= columns",
+    ),
     (
         "qr complete",
         lambda a: np.linalg.qr(a, mode="complete")[1],
