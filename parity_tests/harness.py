@@ -496,11 +496,16 @@ def floatx(dtype: str):
 
     import reference.config
 
-    saved = [reference.config.floatx(), keras.config.floatx()]
     tf_keras = sys.modules.get("tf_keras")
-    saved.append(tf_keras.backend.floatx() if tf_keras else None)
+    saved = (
+        reference.config.floatx(),
+        keras.config.floatx(),
+        keras.config.dtype_policy(),
+        tf_keras.backend.floatx() if tf_keras else None,
+    )
     reference.config.set_floatx(dtype)
     keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)  # Keras caches the policy it derived from floatx
     if tf_keras:
         tf_keras.backend.set_floatx(dtype)
     try:
@@ -508,8 +513,9 @@ def floatx(dtype: str):
     finally:
         reference.config.set_floatx(saved[0])
         keras.config.set_floatx(saved[1])
+        keras.config.set_dtype_policy(saved[2])
         if tf_keras:
-            tf_keras.backend.set_floatx(saved[2])
+            tf_keras.backend.set_floatx(saved[3])
 
 
 def _float64_copy(layer):
