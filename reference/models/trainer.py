@@ -312,10 +312,12 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):  # fmt: skip
-        """Keras: Model.train_on_batch: one step on one batch; metrics are not reset."""
+        """Keras: Model.train_on_batch: one step on one batch; the logs are this batch's only
+        (the metrics are reset first, as Keras 3.15 does)."""
         self._check_compiled()
         x, y, sample_weight = _as_arrays(x), _as_arrays(y), _as_arrays(sample_weight)
         _cardinality(x, y, sample_weight)
+        self.reset_metrics()
         logs = self.train_step((x, y, sample_weight))
         return self._return(logs, return_dict)
 
