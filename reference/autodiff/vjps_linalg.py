@@ -136,6 +136,21 @@ def _eigh_vjp(g, ans, a, UPLO="L"):
     return _lower(0.5 * (grad + swap(grad)), upper=UPLO.upper() == "U")
 
 
+def _eig_vjp(g, ans, a):
+    # TF EigGrad, for a real matrix with real eigenvalues (complex results are refused before
+    # any rule runs): A^-T-like solve of v^-T (diag(gw) + F * (v^T gv - v^T v diag(v^T gv))) v^T;
+    # the last term keeps each eigenvector at unit norm, as LAPACK returns them.
+    w, v = ans
+    gw, gv = g
+    n = np.shape(w)[-1]
+    eye = np.eye(n)
+    f = _safe_reciprocal(w[..., None, :] - w[..., :, None]) * (1.0 - eye)
+    vgv = np.matmul(swap(v), gv)
+    norm_part = np.matmul(np.matmul(swap(v), v), np.sum(vgv * eye, axis=-1)[..., None, :] * eye)
+    mid = gw[..., None, :] * eye + f * (vgv - norm_part)
+    return np.linalg.solve(swap(v), np.matmul(mid, swap(v)))
+
+
 def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     m, n = np.shape(a)[-2:]
     if not compute_uv:
@@ -204,6 +219,7 @@ defvjp(np.linalg.slogdet, _slogdet_vjp)
 defvjp_argnum(np.linalg.solve, _solve_vjp)
 defvjp(np.linalg.cholesky, _cholesky_vjp)
 defvjp(np.linalg.eigh, _eigh_vjp)
+defvjp(np.linalg.eig, _eig_vjp)
 defvjp(np.linalg.svd, _svd_vjp)
 defvjp(np.linalg.qr, _qr_vjp)
 

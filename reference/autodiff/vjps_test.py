@@ -36,6 +36,8 @@ ZEROS = np.array([[1.5, 0.0, 2.0, -3.0], [0.5, 2.0, 0.0, 0.0]])  # products thro
 NANS = np.array([1.0, np.nan, -2.0, 0.5])
 MOD_A, MOD_B = np.array([-3.3, -1.2, 0.7, 2.9, 5.6]), np.array([2.1, -1.7, 0.4, -2.2, 1.9])
 TRI = {"upper": True}
+REAL_EIG = np.array([[2.0, 0.3, -0.5], [0.1, -1.0, 0.4], [0.7, 0.2, 0.5]])  # real eigenvalues
+ROTATE = np.array([[1.0, -1.0], [1.0, 1.0]])  # makes the ERRORS matrix's eigenvalues complex
 NAN_AT = np.array([[False, True], [False, False]])
 
 # (id, function of the primals, primals). The id's first word names the NumPy function (the
@@ -369,6 +371,7 @@ LINALG = [
     ("linalg.cholesky upper", lambda a: np.linalg.cholesky(a, **TRI), [spd(3)]),
     ("linalg.eigh", lambda a: tuple(np.linalg.eigh(a)), [normal(2, 4, 4)]),
     ("linalg.eigh upper", lambda a: tuple(np.linalg.eigh(a, "U")), [normal(3, 3)]),
+    ("linalg.eig", lambda a: tuple(np.linalg.eig(a)), [REAL_EIG]),
     ("linalg.svd square", lambda a: tuple(np.linalg.svd(a)), [normal(3, 3)]),
     ("linalg.svd tall", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(2, 5, 3)]),
     ("linalg.svd wide", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(3, 5)]),
@@ -565,13 +568,7 @@ ERRORS = [
         "order='C' or order='F'",
     ),  # fmt: skip
     ("cross of 2-vectors", lambda a: np.cross(a, a[::-1]), (2,), NotImplementedError, "3-vectors"),
-    (
-        "eig",
-        lambda a: np.linalg.eig(a)[0],
-        (3, 3),
-        (MissingVJPError, TypeError),
-        "numpy.linalg.eig",
-    ),
+    ("eig complex", lambda a: np.linalg.eig(a * ROTATE)[0], (2, 2), TypeError, "eig.*complex"),
     ("complex result", lambda a: a * 1j, (2,), TypeError, "complex"),
     ("ufunc method", lambda a: np.add.reduce(a), (2,), MissingVJPError, "add.reduce"),
 ]
