@@ -108,7 +108,8 @@ class ProgbarLogger(Callback):
 
 
 class CallbackList:
-    """Calls each hook on every callback, in order (History first, the progress bar last)."""
+    """Calls each hook on every callback, in order: the user's, then History, then the
+    progress bar (Keras's order, so History records what the user's callbacks add to logs)."""
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
                  verbose=1, epochs=1, steps=None):  # fmt: skip
@@ -119,7 +120,7 @@ class CallbackList:
                     f"callbacks must be reference.callbacks.Callback instances. Received: {cb!r}"
                 )
         if add_history:
-            self.callbacks.insert(0, History())
+            self.callbacks.append(History())
         if add_progbar:
             self.callbacks.append(ProgbarLogger(verbose, epochs, steps))
         params = {"verbose": verbose, "epochs": epochs, "steps": steps}
