@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.special as sp
+import scipy.special._ufuncs as spu
 
 from .tracked import NONDIFFERENTIABLE
 from .vjps import defvjp, zeros_for
@@ -177,6 +178,43 @@ defvjp(sp.erf, _unary(lambda g, ans, x: g * (2 / _SQRT_PI) * np.exp(-x * x)))
 defvjp(sp.erfc, _unary(lambda g, ans, x: -g * (2 / _SQRT_PI) * np.exp(-x * x)))
 defvjp(sp.expit, _unary(lambda g, ans, x: g * ans * (1 - ans)))
 defvjp(sp.log_expit, _unary(lambda g, ans, x: g * sp.expit(-x)))
+
+# More of scipy.special, with TF's rules where TF has the function (lgamma, digamma, zeta,
+# erfinv, ndtri, xlogy). Hurwitz zeta(s, q) is the private ufunc behind sp.zeta, so that
+# digamma's derivative, zeta(2, x), can be recorded again.
+_zeta = spu._zeta
+_SQRT_2PI = float(np.sqrt(2 * np.pi))
+defvjp(sp.gammaln, _unary(lambda g, ans, x: g * sp.digamma(x)))
+defvjp(sp.digamma, _unary(lambda g, ans, x: g * _zeta(2.0, x)))
+defvjp(_zeta, None, lambda g, ans, s, q, *a, **k: -g * s * _zeta(s + 1.0, q))
+defvjp(sp.gamma, _unary(lambda g, ans, x: g * ans * sp.digamma(x)))
+defvjp(sp.erfinv, _unary(lambda g, ans, x: g * (_SQRT_PI / 2) * np.exp(ans * ans)))
+defvjp(sp.erfcinv, _unary(lambda g, ans, x: -g * (_SQRT_PI / 2) * np.exp(ans * ans)))
+defvjp(sp.erfcx, _unary(lambda g, ans, x: g * (2 * x * ans - 2 / _SQRT_PI)))
+defvjp(sp.ndtr, _unary(lambda g, ans, x: g * np.exp(-0.5 * x * x) / _SQRT_2PI))
+defvjp(sp.ndtri, _unary(lambda g, ans, x: g * _SQRT_2PI * np.exp(0.5 * ans * ans)))
+defvjp(sp.log_ndtr, _unary(lambda g, ans, x: g * np.exp(-0.5 * x * x - ans) / _SQRT_2PI))
+defvjp(sp.logit, _unary(lambda g, ans, x: g / (x * (1 - x))))
+defvjp(sp.entr, _unary(lambda g, ans, x: -g * (np.log(x) + 1)))
+# xlogy(x, y) = x log y, 0 where x = 0 (TF XlogyGrad: both gradients 0 there).
+defvjp(
+    sp.xlogy,
+    *_binary(
+        lambda g, ans, x, y: np.where(x == 0, 0.0, g * np.log(np.where(x == 0, 1.0, y))),
+        lambda g, ans, x, y: np.where(x == 0, 0.0, g * x / np.where(x == 0, 1.0, y)),
+    ),
+)
+defvjp(
+    sp.xlog1py,
+    *_binary(
+        lambda g, ans, x, y: np.where(x == 0, 0.0, g * np.log1p(np.where(x == 0, 0.0, y))),
+        lambda g, ans, x, y: np.where(x == 0, 0.0, g * x / (1 + np.where(x == 0, 0.0, y))),
+    ),
+)
+# Real arrays only reach these (complex values are refused): identity and zero.
+defvjp(np.conjugate, _unary(lambda g, ans, x: g))
+defvjp(np.real, _unary(lambda g, ans, x: g))
+defvjp(np.imag, _unary(lambda g, ans, x: zeros_for(g)))
 
 # -- functions whose derivative is zero wherever it exists (TF returns no gradient for them) --
 NONDIFFERENTIABLE.update(

@@ -103,6 +103,23 @@ ELEMENTWISE = [
     ("erfc", sp.erfc, [normal(5)]),
     ("expit", sp.expit, [normal(5)]),
     ("log_expit", sp.log_expit, [normal(5)]),
+    ("gammaln", sp.gammaln, [positive(5) * 3]),
+    ("digamma", sp.digamma, [positive(5) * 3]),
+    ("zeta", lambda q: sp.zeta(3.0, q), [positive(5)]),
+    ("gamma", sp.gamma, [positive(5) * 2]),
+    ("erfinv", sp.erfinv, [unit(5)]),
+    ("erfcinv", sp.erfcinv, [unit(5) + 1.0]),
+    ("erfcx", sp.erfcx, [normal(5)]),
+    ("ndtr", sp.ndtr, [normal(5)]),
+    ("ndtri", sp.ndtri, [R.uniform(0.05, 0.95, 5)]),
+    ("log_ndtr", sp.log_ndtr, [normal(5) * 3]),
+    ("logit", sp.logit, [R.uniform(0.05, 0.95, 5)]),
+    ("entr", sp.entr, [positive(5)]),
+    ("xlogy", sp.xlogy, [normal(5), positive(5)]),
+    ("xlog1py", sp.xlog1py, [normal(5), positive(5)]),
+    ("conjugate", lambda x: np.conj(x) * W213[0, 0], [normal(3)]),
+    ("real", lambda x: np.real(x) ** 2, [normal(3)]),
+    ("imag", lambda x: np.imag(x) + x, [normal(3)]),
 ]
 
 REDUCTIONS = [
@@ -349,12 +366,12 @@ LINALG = [
     ),
     ("linalg.norm", np.linalg.norm, [normal(3, 4)]),
     (
-        "norm vector orders",
+        "linalg.norm vector orders",
         lambda x: [np.linalg.norm(x, o, axis=1) for o in (None, 1, 3, np.inf, -np.inf, 0)],
         [normal(3, 4)],
     ),  # fmt: skip
     (
-        "norm matrix orders",
+        "linalg.norm matrix orders",
         lambda x: [
             np.linalg.norm(x, o, axis=(2, 0)) for o in ("fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf)
         ],
@@ -468,7 +485,7 @@ def test_every_rule_and_composite_has_a_finite_difference_case():
     """No rule or composite in the table escapes the finite-difference checks above."""
     names = {c[0].split()[0] for c in CASES}
     aliases = {"_getitem": "getitem", "_astype": "astype", "true_divide": "divide",
-               "_scatter_add": "diag", "_pad_linear": "pad"}  # fmt: skip
+               "_scatter_add": "diag", "_zeta": "zeta", "psi": "digamma", "_pad_linear": "pad"}  # fmt: skip
     ours = ("numpy", "scipy", "reference.autodiff")  # not rules that tests and layers add
     registered = [
         f
@@ -509,6 +526,7 @@ KINKS = [
         [0.0, -1.0, 1.0],
     ),  # fmt: skip
     ("sinc at 0", np.sinc, [0.0], [0.0]),
+    ("xlogy at x = 0", lambda x: sp.xlogy(x, x), [0.0, 2.0], [0.0, np.log(2.0) + 1.0]),
     ("nan_to_num", np.nan_to_num, [np.nan, np.inf, -np.inf, 2.0], [0.0, 0.0, 0.0, 1.0]),
     (
         "where routes by condition",
@@ -517,7 +535,7 @@ KINKS = [
         [0.0, 0.0, 1.0],
     ),  # fmt: skip
     ("sqrt at 0 is inf", np.sqrt, [0.0, 4.0], [np.inf, 0.25]),
-    ("linalg.norm at 0 is NaN (tf.norm)", np.linalg.norm, [0.0, 0.0], [np.nan, np.nan]),
+    ("norm at 0 is NaN (tf.norm)", np.linalg.norm, [0.0, 0.0], [np.nan, np.nan]),
 ]
 
 

@@ -54,6 +54,23 @@ CASES = [
     ("erfc", sp.erfc, tf.math.erfc, [normal(5)]),
     ("expit", sp.expit, tf.math.sigmoid, [normal(5)]),
     ("log_expit", sp.log_expit, tf.math.log_sigmoid, [normal(5)]),
+    ("gammaln", sp.gammaln, tf.math.lgamma, [R.uniform(0.5, 4.0, 5)]),
+    ("digamma", sp.digamma, tf.math.digamma, [R.uniform(0.5, 4.0, 5)]),
+    (
+        "zeta",
+        lambda q: sp.zeta(3.0, q),
+        lambda q: tf.math.zeta(tf.constant(3.0, q.dtype), q),
+        [R.uniform(0.5, 4.0, 5)],
+    ),  # fmt: skip
+    ("erfinv", sp.erfinv, tf.math.erfinv, [R.uniform(-0.9, 0.9, 5)]),
+    ("ndtri", sp.ndtri, tf.math.ndtri, [R.uniform(0.05, 0.95, 5)]),
+    ("xlogy", sp.xlogy, tf.math.xlogy, [np.array([0.0, 1.5, -2.0]), np.array([0.5, 2.0, 3.0])]),
+    (
+        "xlog1py",
+        sp.xlog1py,
+        tf.math.xlog1py,
+        [np.array([0.0, 1.5, -2.0]), np.array([0.5, 2.0, 3.0])],
+    ),
     ("abs", np.abs, tf.abs, [np.array([-2.0, 0.0, 1.5])]),
     ("maximum ties", np.maximum, tf.maximum, [TIES, TIES[::-1] * 0 + 2.0]),
     ("max ties", lambda x: np.max(x, axis=1), lambda x: tf.reduce_max(x, axis=1), [TIES]),
