@@ -192,6 +192,51 @@ def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axi
     return (y, step) if retstep else y
 
 
+def _logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    y = _linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    if np.ndim(base) > 0:  # NumPy broadcasts an array base along the new axis
+        base = np.expand_dims(base, axis)
+    y = np.power(base, y)
+    return y if dtype is None else y.astype(dtype)
+
+
+def _trapezoid(y, x=None, dx=1.0, axis=-1):
+    if x is None:
+        d = dx
+    elif np.ndim(x) == 1:
+        shape = [1] * np.ndim(y)
+        shape[axis] = -1
+        d = np.reshape(np.diff(x), shape)
+    else:
+        d = np.diff(x, axis=axis)
+    lead = (slice(None),) * (axis % np.ndim(y))
+    return np.sum(d * (y[(*lead, slice(1, None))] + y[(*lead, slice(None, -1))]) / 2.0, axis)
+
+
+def _cumulative(scan, identity):
+    def composite(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None:
+            if np.ndim(x) > 1:
+                raise ValueError("axis must be specified for multi-dimensional arrays.")
+            axis = 0
+        y = scan(x, axis=axis)
+        if include_initial:
+            shape = list(np.shape(y))
+            shape[axis] = 1
+            y = np.concatenate([np.full(shape, identity, dtype=y.dtype), y], axis=axis)
+        return y
+
+    return composite
+
+
+def _rollaxis(a, axis, start=0):
+    n = np.ndim(a)
+    axis, start = axis % n, start + n if start < 0 else start
+    if axis < start:
+        start -= 1
+    return a[...] if axis == start else np.moveaxis(a, axis, start)
+
+
 def _divmod(x1, x2, *args, **kwargs):
     return np.floor_divide(x1, x2), np.remainder(x1, x2)
 
@@ -276,5 +321,7 @@ COMPOSITES.update(
      np.broadcast_arrays: _broadcast_arrays, np.meshgrid: _meshgrid,
      np.fliplr: lambda m: np.flip(m, 1), np.flipud: lambda m: np.flip(m, 0), np.rot90: _rot90,
      np.tril: _tril, np.triu: _triu, np.trace: _trace, np.diff: _diff, np.select: _select,
-     np.linspace: _linspace, np.divmod: _divmod, np.gradient: _gradient}
+     np.linspace: _linspace, np.logspace: _logspace, np.trapezoid: _trapezoid,
+     np.cumulative_sum: _cumulative(np.cumsum, 0), np.cumulative_prod: _cumulative(np.cumprod, 1),
+     np.rollaxis: _rollaxis, np.divmod: _divmod, np.gradient: _gradient}
 )  # fmt: skip

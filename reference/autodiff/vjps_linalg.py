@@ -391,6 +391,9 @@ COMPOSITES.update(
      np.cross: _cross, np.linalg.norm: _norm, np.linalg.pinv: _pinv, np.convolve: _convolve,
      np.correlate: _correlate, np.linalg.matrix_power: _matrix_power,
      np.linalg.multi_dot: _multi_dot,
+     np.linalg.eigvalsh: lambda a, UPLO="L": np.linalg.eigh(a, UPLO)[0],
+     np.linalg.eigvals: lambda a: np.linalg.eig(a)[0],
+     np.linalg.svdvals: lambda x, /: np.linalg.svd(x, compute_uv=False),
      # the array-API spellings in np.linalg
      np.linalg.matmul: lambda x1, x2, /: np.matmul(x1, x2),
      np.linalg.outer: lambda x1, x2, /: _outer(x1, x2),

@@ -295,6 +295,20 @@ SHAPE = [
     ),  # fmt: skip
     ("gradient", lambda x: np.gradient(x), [normal(5, 4)]),
     (
+        "logspace",
+        lambda a, b: np.logspace(a, b, 4, base=np.array([2.0, 3.0]), axis=1),
+        [normal(2), normal(2)],
+    ),  # fmt: skip
+    ("trapezoid", lambda y, x: np.trapezoid(y, x, axis=0), [normal(4, 3), np.cumsum(positive(4))]),
+    ("trapezoid dx", lambda y: np.trapezoid(y, dx=0.3), [normal(2, 5)]),
+    (
+        "cumulative_sum",
+        lambda x: np.cumulative_sum(x, axis=1, include_initial=True),
+        [normal(2, 3)],
+    ),
+    ("cumulative_prod", lambda x: np.cumulative_prod(x, include_initial=True), [normal(4)]),
+    ("rollaxis", lambda x: np.rollaxis(x, 2, 1) * W342.transpose(0, 2, 1)[:2], [normal(2, 4, 2)]),
+    (
         "gradient spacing",
         lambda x: np.gradient(x, 0.5, np.array([0.0, 0.3, 1.0, 1.2]), edge_order=2),
         [normal(5, 4)],
@@ -389,6 +403,9 @@ LINALG = [
     ("linalg.eigh", lambda a: tuple(np.linalg.eigh(a)), [normal(2, 4, 4)]),
     ("linalg.eigh upper", lambda a: tuple(np.linalg.eigh(a, "U")), [normal(3, 3)]),
     ("linalg.eig", lambda a: tuple(np.linalg.eig(a)), [REAL_EIG]),
+    ("linalg.eigvalsh", lambda a: np.linalg.eigvalsh(a, "U"), [normal(3, 3)]),
+    ("linalg.eigvals", np.linalg.eigvals, [REAL_EIG]),
+    ("linalg.svdvals", np.linalg.svdvals, [normal(2, 4, 3)]),
     ("linalg.svd square", lambda a: tuple(np.linalg.svd(a)), [normal(3, 3)]),
     ("linalg.svd tall", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(2, 5, 3)]),
     ("linalg.svd wide", lambda a: tuple(np.linalg.svd(a, full_matrices=False)), [normal(3, 5)]),
@@ -485,7 +502,8 @@ def test_every_rule_and_composite_has_a_finite_difference_case():
     """No rule or composite in the table escapes the finite-difference checks above."""
     names = {c[0].split()[0] for c in CASES}
     aliases = {"_getitem": "getitem", "_astype": "astype", "true_divide": "divide",
-               "_scatter_add": "diag", "_zeta": "zeta", "psi": "digamma", "_pad_linear": "pad"}  # fmt: skip
+               "_scatter_add": "diag", "_zeta": "zeta", "psi": "digamma",
+               "_pad_linear": "pad"}  # fmt: skip
     ours = ("numpy", "scipy", "reference.autodiff")  # not rules that tests and layers add
     registered = [
         f
