@@ -1,7 +1,8 @@
 """The parity suite as data: one row per layer configuration. No logic lives here.
 
 Each row runs in every dtype it lists, against the TF twin and (when `keras` is set) against
-stock Keras, and the TF twin against stock Keras too. No row tunes a tolerance: the harness's
+stock Keras; rows with oracles=TRIANGLE also compare the TF twin with stock Keras (the rows
+that were test_tf_twins.py's). No row tunes a tolerance: the harness's
 verdict (harness.py) is the same for all; a row that departs from the defaults says why in
 `reason`.
 """
@@ -22,7 +23,7 @@ class Case:
     keras: bool = True  # also compare against stock keras.layers.<layer>
     reason: str = ""  # why a row departs from the defaults
     dtype_arg: bool = True  # the layer's constructor takes dtype= (user layers may not)
-    oracles: tuple | None = None  # None: ("twin", "keras", "twin-keras") as `keras` allows
+    oracles: tuple | None = None  # None: ("twin", "keras"), or ("twin",) without `keras`
     x_mean: float = 0.0  # inputs are normal(x_mean, x_std)
     x_std: float = 1.0
     mask_shape: tuple | None = None  # a random boolean mask of this shape is passed as `mask=`
@@ -38,7 +39,10 @@ class Case:
 
 
 ALL_FLOATS = ("float16", "float32", "float64")
-ACTIVATIONS = [
+# The three oracles: reference == twin, reference == stock Keras, twin == stock Keras.
+TRIANGLE = ("twin", "keras", "twin-keras")
+# Every activation the twins implement but threshold (which needs positional arguments).
+TWIN_ACTIVATIONS = [
     "relu",
     "tanh",
     "sigmoid",
@@ -135,6 +139,67 @@ CASES: list[Case] = [
     Case("Conv3D", dict(filters=4, kernel_size=2, groups=2), (1, 4, 3, 4, 4)),
     Case("Conv3D", dict(filters=3, kernel_size=2, data_format="channels_first"), (1, 2, 4, 4, 3)),
     # --- end of convolutions (issue 8)
+    # --- Folded from test_tf_twins.py (inputs normal(1.5, 2): a mean far from 0 exercises
+    # centering). Rows the reference cannot run (masks) compare the twin with stock Keras only.
+    *[
+        Case(name, config, shape, training=training, x_mean=1.5, x_std=2.0, oracles=TRIANGLE)
+        for name, config, shape, training in (
+            ("Dense", dict(units=7, activation="tanh"), (2, 3, 5), "both"),
+            ("Dense", dict(units=4, activation="gelu"), (2, 3, 4, 6), "both"),
+            ("Dense", dict(units=7, activation="softmax"), (6, 5), "both"),
+            ("Dense", dict(units=7, activation="relu", use_bias=False), (3, 2, 5), "both"),
+            ("Dense", dict(units=4, activation="softmax"), (2, 3, 2, 5), "both"),
+            ("Dense", dict(units=1, activation="tanh", use_bias=False), (2, 2, 2, 3), "both"),
+            ("Dense", dict(units=4, activation="swish"), (3, 16), "both"),
+            ("Dense", dict(units=4, activation="hard_sigmoid"), (5, 3), "both"),
+            ("BatchNormalization", dict(), (8, 3), None),
+            ("BatchNormalization", dict(), (4, 3, 5, 2), "both"),
+            ("BatchNormalization", dict(axis=1), (4, 3, 5, 2), "both"),
+            ("BatchNormalization", dict(axis=1), (8, 3), True),
+            ("BatchNormalization", dict(axis=0), (8, 3), True),
+            ("BatchNormalization", dict(axis=-2), (4, 6, 3), True),
+            ("BatchNormalization", dict(axis=2), (4, 6, 3), True),
+            ("BatchNormalization", dict(center=False), (4, 3, 5, 2), True),
+            ("BatchNormalization", dict(scale=False), (4, 3, 5, 2), True),
+            ("BatchNormalization", dict(center=False, scale=False), (8, 3), "both"),
+            ("BatchNormalization", dict(momentum=0.9, epsilon=1e-2), (4, 3, 5, 2), True),
+            ("BatchNormalization", dict(axis=1, momentum=0.9), (4, 3, 5, 2), True),
+            ("BatchNormalization", dict(axis=1, trainable=False), (4, 3, 5, 2), "both"),
+            ("Activation", dict(activation=None), (4, 6), "both"),
+            ("Activation", dict(activation="softmax"), (2, 3, 4, 5), "both"),
+            ("Activation", dict(activation="gelu"), (2, 3, 4, 5), "both"),
+            *[("Activation", dict(activation=n), (4, 6), "both") for n in TWIN_ACTIVATIONS],
+        )
+    ],
+    # synchronized=True takes E[x^2] - E[x]^2 even outside a strategy (TF's default replica
+    # context); a large mean makes that formula's cancellation visible, so the row can fail.
+    Case("BatchNormalization", dict(synchronized=True), (8, 3), training=True, x_mean=1000.0,
+         x_std=2.0, oracles=TRIANGLE),
+    Case("BatchNormalization", dict(), (8, 3), training=True, x_mean=1000.0, x_std=2.0,
+         oracles=TRIANGLE),
+    *[
+        Case("BatchNormalization", config, shape, training=training, x_mean=1.5, x_std=2.0,
+             mask_shape=mask, oracles=("twin-keras",), reason="the reference has no masks")
+        for config, shape, training, mask in (
+            (dict(), (4, 6, 3), True, (4, 6)),
+            (dict(), (4, 6, 3), False, (4, 6)),
+            # Keras broadcasts the mask along the last axis whatever `axis` is.
+            (dict(axis=1), (4, 3, 6), True, (4, 3)),
+        )
+    ],
+    # Half precision (BatchNormalization computes in float32 for half inputs, casts back).
+    *[
+        Case(name, config, shape, training=training, x_mean=1.5, x_std=2.0, dtypes=("float16",),
+             oracles=TRIANGLE)
+        for name, config, shape, training in (
+            ("Dense", dict(units=4, activation="relu"), (5, 3), "both"),
+            ("Dense", dict(units=7, activation="softmax"), (2, 3, 5), "both"),
+            ("BatchNormalization", dict(), (8, 3), True),
+            ("BatchNormalization", dict(axis=1), (4, 3, 5, 2), True),
+            ("BatchNormalization", dict(), (8, 3), False),
+        )
+    ],
+    # --- end of the rows folded from test_tf_twins.py
     # The seed tutorial's layer, ported (reference.examples) vs today's TF (tf_layers.examples).
     Case(
         "MyDenseLayer",
@@ -161,7 +226,7 @@ def suite() -> list[tuple[Case, str, str]]:
 def oracles_of(case: Case) -> tuple:
     if case.oracles is not None:
         return case.oracles
-    return ("twin", "keras", "twin-keras") if case.keras else ("twin",)
+    return ("twin", "keras") if case.keras else ("twin",)
 
 
 def suite_id(entry: tuple[Case, str, str]) -> str:

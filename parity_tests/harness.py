@@ -375,6 +375,15 @@ def _max_abs_diff(p, q) -> float:
     return float(np.max(d[np.isfinite(d)], initial=0.0))
 
 
+def compare_tensors(name: str, ours, theirs, dtype: str, truth: tuple | None = None) -> Row:
+    """The verdict on one tensor pair (module docstring), for comparisons outside a layer call.
+
+    Below float64, `truth` is (ours, theirs) computed in float64 on the same values cast up;
+    the oracle's sensitivity S is taken as 0 here.
+    """
+    return _compare(name, ours, theirs, dtype, truth)
+
+
 def _compare(name, ours, theirs, dtype, truth=None, fd_error=None, sens=0.0) -> Row:
     """One tensor's verdict (module docstring)."""
     note = ""
@@ -502,10 +511,12 @@ def floatx(dtype: str):
         keras.config.floatx(),
         keras.config.dtype_policy(),
         tf_keras.backend.floatx() if tf_keras else None,
+        reference.config.dtype_policy(),
     )
     reference.config.set_floatx(dtype)
     keras.config.set_floatx(dtype)
     keras.config.set_dtype_policy(dtype)  # Keras caches the policy it derived from floatx
+    reference.config.set_dtype_policy(dtype)  # and reference.config mirrors that cache
     if tf_keras:
         tf_keras.backend.set_floatx(dtype)
     try:
@@ -514,6 +525,7 @@ def floatx(dtype: str):
         reference.config.set_floatx(saved[0])
         keras.config.set_floatx(saved[1])
         keras.config.set_dtype_policy(saved[2])
+        reference.config.set_dtype_policy(saved[4])
         if tf_keras:
             tf_keras.backend.set_floatx(saved[3])
 
