@@ -9,7 +9,9 @@ reference. Importing this package imports TensorFlow and sets no environment var
 from tf_layers import activations, examples
 from tf_layers.activations import Activation
 from tf_layers.convolutional import Conv1D, Conv2D, Conv3D
-from tf_layers.core import Dense
+from tf_layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from tf_layers.core import Dense, Embedding
+from tf_layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tf_layers.normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -17,6 +19,16 @@ from tf_layers.normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from tf_layers.regularization import (
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from tf_layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 
 __all__ = [
     "Activation",
@@ -29,6 +41,31 @@ __all__ = [
     "LayerNormalization",
     "RMSNormalization",
     "UnitNormalization",
+    "ELU",  # issue 9
+    "LeakyReLU",  # issue 9
+    "PReLU",  # issue 9
+    "ReLU",  # issue 9
+    "Softmax",  # issue 9
+    "Embedding",  # issue 9
+    "Add",  # issue 9
+    "Average",  # issue 9
+    "Concatenate",  # issue 9
+    "Dot",  # issue 9
+    "Maximum",  # issue 9
+    "Minimum",  # issue 9
+    "Multiply",  # issue 9
+    "Subtract",  # issue 9
+    "AlphaDropout",  # issue 9
+    "Dropout",  # issue 9
+    "GaussianDropout",  # issue 9
+    "GaussianNoise",  # issue 9
+    "SpatialDropout1D",  # issue 9
+    "SpatialDropout2D",  # issue 9
+    "SpatialDropout3D",  # issue 9
+    "Flatten",  # issue 9
+    "Permute",  # issue 9
+    "RepeatVector",  # issue 9
+    "Reshape",  # issue 9
     "activations",
     "examples",
 ]

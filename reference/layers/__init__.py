@@ -2,9 +2,10 @@
 
 from ..input_spec import InputSpec
 from ..layer import Layer
-from .activations import Activation
+from .activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .convolutional import Conv1D, Conv2D, Conv3D
-from .core import Dense
+from .core import Dense, Embedding
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -12,6 +13,16 @@ from .normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from .regularization import (
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from .reshaping import Flatten, Permute, RepeatVector, Reshape
 
 __all__ = [
     "Activation",
@@ -26,4 +37,29 @@ __all__ = [
     "LayerNormalization",
     "RMSNormalization",
     "UnitNormalization",
+    "ELU",  # issue 9
+    "LeakyReLU",  # issue 9
+    "PReLU",  # issue 9
+    "ReLU",  # issue 9
+    "Softmax",  # issue 9
+    "Embedding",  # issue 9
+    "Add",  # issue 9
+    "Average",  # issue 9
+    "Concatenate",  # issue 9
+    "Dot",  # issue 9
+    "Maximum",  # issue 9
+    "Minimum",  # issue 9
+    "Multiply",  # issue 9
+    "Subtract",  # issue 9
+    "AlphaDropout",  # issue 9
+    "Dropout",  # issue 9
+    "GaussianDropout",  # issue 9
+    "GaussianNoise",  # issue 9
+    "SpatialDropout1D",  # issue 9
+    "SpatialDropout2D",  # issue 9
+    "SpatialDropout3D",  # issue 9
+    "Flatten",  # issue 9
+    "Permute",  # issue 9
+    "RepeatVector",  # issue 9
+    "Reshape",  # issue 9
 ]

@@ -1,5 +1,6 @@
 """TF twins of the core layers (keras/src/layers/core/)."""
 
 from tf_layers.core.dense import Dense
+from tf_layers.core.embedding import Embedding
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "Embedding"]

@@ -1,0 +1,154 @@
+"""Parity of the issue-9 layers whose inputs the case table cannot describe: merging layers
+(lists of inputs, broadcasting), Embedding (integer inputs, repeated indices, masks), the noise
+layers in training (the reference's own draw handed to the TF twin), Softmax with fully masked
+rows. Each row runs against the TF twin and, where the randomness allows, stock Keras."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import reference
+import tf_layers
+from parity_tests.harness import assert_parity, floatx
+
+DTYPES = ("float64", "float32")
+
+
+def _pair(name, config, dtype, oracle):
+    with floatx(dtype):
+        ours = getattr(reference.layers, name)(**config, dtype=dtype)
+        theirs = getattr(tf_layers if oracle == "twin" else keras.layers, name)(
+            **config, dtype=dtype
+        )
+    return ours, theirs
+
+
+def _check(name, config, inputs, dtype, oracle, **kwargs):
+    ours, theirs = _pair(name, config, dtype, oracle)
+    pair64 = None if dtype == "float64" else _pair(name, config, "float64", oracle)
+    report = assert_parity(ours, theirs, inputs, float64_layers=pair64, **kwargs)
+    assert report.ok and report.rows
+
+
+def _normal(rng, dtype, *shapes):
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+
+MERGES = [
+    ("Add", dict(), [(2, 3, 4)] * 3),
+    ("Add", dict(), [(2, 3, 4), (2, 1, 4)]),  # broadcasting along axis 1
+    ("Add", dict(), [(2, 3, 4), (2, 4)]),  # rank alignment: (2, 4) -> (2, 1, 4)
+    ("Subtract", dict(), [(3, 5), (3, 1)]),
+    ("Multiply", dict(), [(2, 3, 4), (2, 3, 1), (2, 1, 4)]),
+    ("Average", dict(), [(4, 3), (4, 3), (4, 1)]),
+    ("Maximum", dict(), [(3, 4), (3, 4), (3, 1)]),
+    ("Minimum", dict(), [(3, 4), (3, 4)]),
+    ("Concatenate", dict(), [(2, 3), (2, 1), (2, 4)]),
+    ("Concatenate", dict(axis=1), [(2, 3, 4), (2, 2, 4)]),
+    ("Dot", dict(axes=1), [(4, 5), (4, 5)]),
+    ("Dot", dict(axes=(2, 2)), [(2, 3, 4), (2, 5, 4)]),
+    ("Dot", dict(axes=(1, 2), normalize=True), [(3, 4), (3, 5, 4)]),
+    ("Dot", dict(axes=-1, normalize=True), [(2, 3, 4), (2, 6, 4)]),
+]
+
+
+@pytest.mark.parametrize("oracle", ["twin", "keras"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,config,shapes", MERGES, ids=[f"{m[0]}{m[1]}{m[2]}" for m in MERGES])
+def test_merging_layers(name, config, shapes, dtype, oracle):
+    _check(name, config, _normal(np.random.default_rng(0), dtype, *shapes), dtype, oracle)
+
+
+@pytest.mark.parametrize("oracle", ["twin", "keras"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "indices",
+    [
+        np.array([[1, 1, 1, 4], [0, 4, 4, 2]]),  # repeated indices: scatter-add of their rows
+        np.array([3, 3, 3, 3, 3]),  # one row, five times
+        np.array([[[0, 2], [2, 0]], [[1, 1], [5, 5]]], dtype=np.int32),
+    ],
+    ids=["repeated", "one-row", "rank3-int32"],
+)
+def test_embedding_gradient_is_a_scatter_add(indices, dtype, oracle):
+    _check("Embedding", dict(input_dim=6, output_dim=3), indices, dtype, oracle)
+
+
+def test_embedding_mask_zero_matches_keras():
+    x = np.array([[3, 0, 2, 0], [0, 0, 0, 0]])  # the second row fully masked
+    ours = reference.layers.Embedding(5, 2, mask_zero=True)
+    theirs = keras.layers.Embedding(5, 2, mask_zero=True)
+    np.testing.assert_array_equal(ours.compute_mask(x), theirs(x)._keras_mask.numpy())
+    assert ours.supports_masking and theirs.supports_masking
+    assert not reference.layers.Embedding(5, 2).supports_masking
+
+
+SOFTMAX_MASKS = [
+    ((3, 4), np.array([[1, 1, 0, 1], [0, 0, 0, 0], [1, 0, 0, 0]], bool)),  # row 1 fully masked
+    ((2, 3, 4), np.array([[[1, 0, 1, 1]], [[0, 0, 0, 0]]], bool)),  # broadcast, one row masked
+    ((2, 3), np.array([[0.9, 0.1, 0.7], [0.2, 0.3, 0.4]])),  # float mask: > 0.5
+]
+
+
+@pytest.mark.parametrize("oracle", ["twin", "keras"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,mask", SOFTMAX_MASKS, ids=["rows", "broadcast", "float-mask"])
+def test_softmax_with_fully_masked_rows(shape, mask, dtype, oracle):
+    x = _normal(np.random.default_rng(1), dtype, shape)[0]
+    _check("Softmax", dict(), x, dtype, oracle, call_kwargs=dict(mask=mask))
+
+
+def test_softmax_fully_masked_row_is_zero_with_zero_gradient():
+    x = np.random.default_rng(2).standard_normal((2, 3))
+    mask = np.array([[True, True, False], [False, False, False]])
+    layer = reference.layers.Softmax(dtype="float64")
+    with reference.GradientTape() as tape:
+        tx = tape.watch(x)
+        y = layer(tx, mask=mask)
+    dx = tape.gradient(y, tx, output_gradients=np.ones_like(x) + x)
+    np.testing.assert_array_equal(y.numpy()[1], 0.0)
+    np.testing.assert_array_equal(dx[1], 0.0)
+    np.testing.assert_allclose(y.numpy()[0], [*np.exp(x[0, :2]) / np.exp(x[0, :2]).sum(), 0])
+
+
+def _with_noise(twin_cls, noise):
+    """The TF twin with its random draw fixed to `noise` (the reference layer's own draw)."""
+
+    class Fixed(twin_cls):
+        def call(self, inputs, training=False):
+            return super().call(inputs, training=training, noise=noise)
+
+    Fixed.__name__ = twin_cls.__name__
+    return Fixed
+
+
+NOISE = [
+    ("Dropout", dict(rate=0.4), (6, 5)),
+    ("Dropout", dict(rate=0.3, noise_shape=(None, 1, 4)), (3, 2, 4)),
+    ("SpatialDropout1D", dict(rate=0.5), (3, 4, 5)),
+    ("SpatialDropout2D", dict(rate=0.5, data_format="channels_first"), (2, 3, 2, 2)),
+    ("SpatialDropout3D", dict(rate=0.25), (2, 2, 2, 2, 3)),
+    ("GaussianNoise", dict(stddev=0.3), (4, 5)),
+    ("GaussianDropout", dict(rate=0.3), (4, 5)),
+    ("AlphaDropout", dict(rate=0.2), (5, 4)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,config,shape", NOISE, ids=[f"{n[0]}{n[1]}" for n in NOISE])
+def test_noise_layers_in_training_with_the_same_draw(name, config, shape, dtype):
+    seed = 1234
+
+    def make(d):
+        ours = getattr(reference.layers, name)(**config, seed=seed, dtype=d)
+        probe = getattr(reference.layers, name)(**config, seed=seed, dtype=d)  # same stream
+        noise = probe.noise(shape, d)  # the draw `ours` makes on its first training call
+        return ours, _with_noise(getattr(tf_layers, name), noise)(**config, seed=seed, dtype=d)
+
+    ours, theirs = make(dtype)
+    pair64 = None if dtype == "float64" else make("float64")
+    x = _normal(np.random.default_rng(3), dtype, shape)[0]
+    report = assert_parity(ours, theirs, x, training=True, float64_layers=pair64)
+    assert report.ok and report.rows
