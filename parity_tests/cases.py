@@ -88,6 +88,67 @@ CASES: list[Case] = [
     Case("BatchNormalization", dict(trainable=False), (8, 3), training=True),
     Case("BatchNormalization", dict(axis=1), (8, 4, 3), training=True, dtypes=ALL_FLOATS),
     Case("BatchNormalization", dict(), (8, 4), training=False, dtypes=ALL_FLOATS),
+    # --- issue 9 (normalization, dropout, embedding, reshaping, merging, activations) ---
+    Case("LayerNormalization", dict(), (4, 6)),
+    Case("LayerNormalization", dict(axis=[1, 2]), (2, 3, 4, 2)),
+    Case("LayerNormalization", dict(axis=1, center=False), (3, 5, 2)),
+    Case("LayerNormalization", dict(scale=False, epsilon=1e-5), (3, 7)),
+    Case("LayerNormalization", dict(rms_scaling=True), (4, 6)),
+    Case(
+        "LayerNormalization",
+        dict(),
+        (4, 16),
+        x_mean=1e4,
+        reason="mean 1e4, std 1: the centred moments must not cancel",
+    ),
+    Case(
+        "BatchNormalization",
+        dict(),
+        (32, 4),
+        training=True,
+        x_mean=1e4,
+        reason="mean 1e4, std 1: the centred moments must not cancel",
+    ),
+    Case("RMSNormalization", dict(), (4, 6)),
+    Case("RMSNormalization", dict(axis=[-2, -1], epsilon=1e-3), (2, 3, 4)),
+    Case("GroupNormalization", dict(groups=2), (3, 4, 6)),
+    Case("GroupNormalization", dict(groups=3, axis=1), (2, 6, 2, 2)),
+    Case("GroupNormalization", dict(groups=-1, center=False), (2, 5, 3)),
+    Case("UnitNormalization", dict(), (4, 5)),
+    Case("UnitNormalization", dict(axis=[1, 2]), (2, 3, 4)),
+    Case("ReLU", dict(), (4, 5)),
+    Case("ReLU", dict(max_value=1.0, negative_slope=0.1, threshold=0.5), (4, 5)),
+    Case("ReLU", dict(max_value=6.0), (4, 5)),
+    Case("LeakyReLU", dict(), (4, 5)),
+    Case("LeakyReLU", dict(negative_slope=0.05), (3, 2, 4)),
+    Case("PReLU", dict(), (4, 5)),
+    Case("PReLU", dict(shared_axes=[1, 2]), (2, 3, 4, 5)),
+    Case("ELU", dict(), (4, 5)),
+    Case("ELU", dict(alpha=0.5), (4, 5)),
+    Case("Softmax", dict(), (4, 5)),
+    Case("Softmax", dict(axis=1), (2, 4, 3)),
+    Case("Softmax", dict(axis=[1, 2]), (2, 4, 3)),
+    Case("Softmax", dict(), (6, 5), mask_shape=(6, 5)),
+    Case("Softmax", dict(), (3, 4, 5), mask_shape=(3, 1, 5)),
+    Case("Flatten", dict(), (2, 3, 4)),
+    Case("Flatten", dict(data_format="channels_first"), (2, 3, 4, 2)),
+    Case("Reshape", dict(target_shape=(4, -1)), (2, 3, 4)),
+    Case("Permute", dict(dims=(2, 3, 1)), (2, 3, 4, 5)),
+    Case("RepeatVector", dict(n=3), (2, 4)),
+    # The noise layers at training=False are the identity (training=True: test_core_layers_keras).
+    *[
+        Case(name, config, shape, training=False)
+        for name, config, shape in (
+            ("Dropout", dict(rate=0.5), (4, 5)),
+            ("SpatialDropout1D", dict(rate=0.5), (2, 3, 4)),
+            ("SpatialDropout2D", dict(rate=0.5), (2, 3, 3, 4)),
+            ("SpatialDropout3D", dict(rate=0.5), (2, 2, 2, 2, 3)),
+            ("GaussianNoise", dict(stddev=0.5), (4, 5)),
+            ("GaussianDropout", dict(rate=0.5), (4, 5)),
+            ("AlphaDropout", dict(rate=0.5), (4, 5)),
+        )
+    ],
+    # --- end of issue 9 rows ---
     # --- Convolutions (issue 8). Stock Keras on the TF CPU backend cannot run channels_first
     # 1D/2D convolutions (no NCHW kernel) and, for grouped channels_first ones, returns an XLA
     # tensor that broadcasts the (1, filters, 1, 1) bias along the last axis: those rows compare
