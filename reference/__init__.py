@@ -18,7 +18,9 @@ from . import (
     models,
     nest,
     optimizers,
+    random,
     regularizers,
+    utils,
 )
 from .autodiff import GradientTape, TrackedArray
 from .input_spec import InputSpec
@@ -47,5 +49,7 @@ __all__ = [
     "models",
     "nest",
     "optimizers",
+    "random",
     "regularizers",
+    "utils",
 ]

@@ -17,14 +17,13 @@ from typing import Any
 import numpy as np
 
 from . import config as _config
+from . import random as _random
 
 Shape = Sequence[int]
 DTypeLike = str | np.dtype | type | None
 
 # Std of N(0, 1) truncated to [-2, 2]: dividing by it gives truncated draws the intended variance.
 _TRUNCATED_STD = 0.87962566103423978
-# Keras's TF backend maps an int seed s to the stateless seed [floormod(s, int32.max - 1), 0].
-_SEED_MODULUS = 2**31 - 2
 _UNIFORM_DTYPES = ("float16", "float32", "float64", "int32", "int64")
 _NORMAL_DTYPES = ("float16", "float32", "float64")
 
@@ -35,14 +34,13 @@ def _standardize_dtype(dtype: DTypeLike) -> np.dtype:
 
 
 def _draw(kind: str, shape: Shape, seed: int, dtype: np.dtype, a: float, b: float) -> np.ndarray:
-    """The single source of random bits in this module: every random initializer calls it.
+    """Every random initializer's values, from reference.random (TF's stateless Philox stream).
 
     Computes: uniform: U[a, b) (integers in [int(a), int(b)) for int dtypes); normal: N(a, b^2);
-      truncated_normal: N(a, b^2) with draws at |z| >= 2 re-drawn.
-    Keras: `tf.random.stateless_{uniform,normal,truncated_normal}(shape, seed=[s, 0], dtype)`.
-    Differences: the bits come from NumPy's Philox generator keyed by the seed, not TF's
-      stateless Philox stream, so values match Keras in distribution only. This function is the
-      only place to change for a bit-exact port of TF's stateless kernels.
+      truncated_normal: N(a, b^2) restricted to |z| < 2.
+    Keras: `tf.random.stateless_{uniform,normal,truncated_normal}(shape, seed=[s, 0], dtype)`
+      with s = floormod(seed, 2**31 - 2): uniform values are bit-exact, normal ones within a few
+      ulp (libm), see reference/random.py.
     """
     allowed = _UNIFORM_DTYPES if kind == "uniform" else _NORMAL_DTYPES
     if dtype.name not in allowed:
@@ -52,23 +50,9 @@ def _draw(kind: str, shape: Shape, seed: int, dtype: np.dtype, a: float, b: floa
         raise ValueError(
             f"Argument `dtype` got invalid value {dtype.name}. Accepted dtypes are {allowed}."
         )
-    rng = np.random.Generator(np.random.Philox(key=seed % _SEED_MODULUS))
-    if kind == "uniform" and dtype.kind == "i":
-        low, high = int(a), int(b)  # TF casts the bounds to the int dtype, truncating toward 0
-        if low >= high:
-            raise ValueError(f"Need minval < maxval, got {low} >= {high}")
-        return rng.integers(low, high, size=tuple(shape), dtype=dtype)
-    if kind == "uniform":
-        x = rng.random(tuple(shape)) * (b - a) + a
-    else:
-        z = rng.standard_normal(tuple(shape))
-        if kind == "truncated_normal":
-            rejected = np.abs(z) >= 2.0
-            while rejected.any():
-                z[rejected] = rng.standard_normal(int(rejected.sum()))
-                rejected = np.abs(z) >= 2.0
-        x = z * b + a
-    return x.astype(dtype)
+    draws = {"uniform": _random.uniform, "normal": _random.normal}
+    draw = draws.get(kind, _random.truncated_normal)
+    return draw(tuple(shape), a, b, dtype=dtype, seed=seed)
 
 
 def compute_fans(

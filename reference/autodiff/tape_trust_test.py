@@ -33,13 +33,17 @@ def _grads(layer, x, training=None, use_layer_vjps=True):
     with GradientTape(use_layer_vjps=use_layer_vjps) as tape:
         tx = tape.watch(x)
         y = layer(tx, training=training)
-    return tape.gradient(y, [x, *layer.trainable_weights], np.cos(np.arange(y.size)).reshape(y.shape))
+    return tape.gradient(
+        y, [x, *layer.trainable_weights], np.cos(np.arange(y.size)).reshape(y.shape)
+    )
 
 
 @pytest.mark.parametrize(
     "make, training",
-    [(lambda: Scaled(3, "tanh", dtype="float64"), None),
-     (lambda: Squared(dtype="float64"), True)],  # fmt: skip
+    [
+        (lambda: Scaled(3, "tanh", dtype="float64"), None),
+        (lambda: Squared(dtype="float64"), True),
+    ],  # fmt: skip
 )
 def test_a_subclass_that_overrides_call_is_traced_not_given_its_parents_vjp(make, training):
     layer = make()
@@ -131,10 +135,12 @@ def test_nested_tapes_give_second_derivatives():
 
 @pytest.mark.parametrize(
     "make, training",
-    [(lambda: layers.Dense(3, "tanh", dtype="float64"), None),
-     (lambda: layers.Dense(3, "relu", dtype="float64"), None),
-     (lambda: layers.BatchNormalization(dtype="float64"), True),
-     (lambda: layers.BatchNormalization(dtype="float64"), False)],  # fmt: skip
+    [
+        (lambda: layers.Dense(3, "tanh", dtype="float64"), None),
+        (lambda: layers.Dense(3, "relu", dtype="float64"), None),
+        (lambda: layers.BatchNormalization(dtype="float64"), True),
+        (lambda: layers.BatchNormalization(dtype="float64"), False),
+    ],  # fmt: skip
 )
 def test_second_order_through_hand_written_layer_vjps_matches_the_traced_path(make, training):
     layer = make()
@@ -202,7 +208,11 @@ def test_a_watched_array_used_directly_warns_and_names_the_fix():
 
 @pytest.mark.parametrize(
     "output_gradients, match",
-    [([None], "contains None"), ([np.ones(1)], "must match"), ([np.ones(2), np.ones(2)], "entries")],
+    [
+        ([None], "contains None"),
+        ([np.ones(1)], "must match"),
+        ([np.ones(2), np.ones(2)], "entries"),
+    ],
 )
 def test_bad_output_gradients_are_errors(output_gradients, match):
     with GradientTape() as tape:
@@ -265,9 +275,11 @@ class BadVJP(layers.Dense):
 
 @pytest.mark.parametrize(
     "mutation, match",
-    [(lambda g: {**g, "bias": np.sum(g["bias"])}, "shape"),
-     (lambda g: {**g, "kernal": g.pop("kernel")}, "unknown: \\['kernal'\\]"),
-     (lambda g: {"kernel": g["kernel"]}, "Missing: \\['bias'\\]")],  # fmt: skip
+    [
+        (lambda g: {**g, "bias": np.sum(g["bias"])}, "shape"),
+        (lambda g: {**g, "kernal": g.pop("kernel")}, "unknown: \\['kernal'\\]"),
+        (lambda g: {"kernel": g["kernel"]}, "Missing: \\['bias'\\]"),
+    ],  # fmt: skip
 )
 def test_a_layer_vjp_with_the_wrong_structure_is_refused(mutation, match):
     BadVJP.mutation = staticmethod(mutation)

@@ -14,7 +14,9 @@ from ...ops.normalization import (
     batch_norm,
     batch_norm_grad_batch_stats,
     batch_norm_grad_fixed_stats,
+    masked_moments,
     moments,
+    synchronized_moments,
 )
 
 
@@ -43,8 +45,12 @@ class BatchNormalization(Layer):
     * inv / (mv + eps).
     Keras: keras.layers.BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True,
     scale=True, ...).
-    Differences: no masks, no renorm (renorm=True raises NotImplementedError); synchronized is
-    accepted and means nothing on one device, as in Keras.
+    Masks (call's `mask`, rank one less than the input, broadcast on the LAST axis whatever
+    `axis` is, as Keras): the batch moments count only unmasked positions,
+    mean = sum(m x) / (sum(m) + 1e-7), var likewise; the output is computed everywhere.
+    synchronized=True: mean = E[x], var = max(E[x^2] - E[x]^2, 0) (Keras on TF runs its
+    cross-replica formula even on one device). Both are traced (vjp_fwd declines them).
+    Differences: no renorm (renorm=True raises NotImplementedError).
 
     Input shape: any rank >= 1 with a known `axis`.  Output shape: same as input.
     Weights: gamma (if scale), beta (if center), moving_mean, moving_variance (non-trainable).
@@ -157,24 +163,42 @@ class BatchNormalization(Layer):
         """moving <- moving * momentum + batch statistic * (1 - momentum), as Keras."""
         m = self.momentum
         for moving, stat in ((self.moving_mean, mean), (self.moving_variance, var)):
-            moving.assign(moving.numpy().astype(dtype) * m + np.ravel(stop_gradient(stat)) * (1 - m))
+            moving.assign(
+                moving.numpy().astype(dtype) * m + np.ravel(stop_gradient(stat)) * (1 - m)
+            )
 
-    def call(self, inputs, training=None):
+    def _batch_moments(self, x, axes, mask):
+        if mask is not None:
+            return masked_moments(x, mask, axes)
+        return synchronized_moments(x, axes) if self.synchronized else moments(x, axes)
+
+    def _check_mask(self, inputs, mask):
+        if mask is not None and np.ndim(mask) != np.ndim(inputs) - 1:
+            raise ValueError(
+                f"Layer '{self.name}': the mask provided should be one dimension less than the "
+                f"inputs. Received: mask.shape={np.shape(mask)}, inputs.shape={np.shape(inputs)}"
+            )
+
+    def call(self, inputs, training=None, mask=None):
+        self._check_mask(inputs, mask)
         # float16 inputs are normalized in float32, as Keras does, then cast back.
         x = inputs.astype(np.result_type(inputs.dtype, np.float32))
         axes, _ = self._axes(x)
         if self._in_training(training):
-            mean, var = moments(x, axes)
+            mean, var = self._batch_moments(x, axes, mask)
             self._update_moving(mean, var, x.dtype)
         else:
             mean, var = self._moving(x)
         gamma, beta = self._affine(x)
         return batch_norm(x, mean, var, gamma, beta, self.epsilon).astype(self.compute_dtype)
 
-    def vjp_fwd(self, inputs, training=None):
+    def vjp_fwd(self, inputs, training=None, mask=None):
+        self._check_mask(inputs, mask)
+        batch_stats = self._in_training(training)
+        if batch_stats and (mask is not None or self.synchronized):
+            return NotImplemented  # masked / E[x^2]-E[x]^2 moments: traced, not this backward
         x = inputs.astype(np.result_type(inputs.dtype, np.float32))
         axes, _ = self._axes(x)
-        batch_stats = self._in_training(training)
         if batch_stats:
             mean, var = moments(x, axes)
             self._update_moving(mean, var, x.dtype)
@@ -190,7 +214,9 @@ class BatchNormalization(Layer):
         dy = output_grad.astype(x.dtype)
         grads: dict[str, Any] = {"moving_mean": None, "moving_variance": None}
         if batch_stats:
-            dx, dgamma, dbeta = batch_norm_grad_batch_stats(dy, (x - mean) * rstd, rstd, gamma, axes)
+            dx, dgamma, dbeta = batch_norm_grad_batch_stats(
+                dy, (x - mean) * rstd, rstd, gamma, axes
+            )
         else:
             dx, dgamma, dbeta, dmean, dvar = batch_norm_grad_fixed_stats(
                 dy, x, mean, rstd, gamma, axes

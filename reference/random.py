@@ -1,0 +1,343 @@
+"""Random numbers as Keras 3 draws them on TensorFlow: stateless Philox4x32-10, bit for bit.
+
+The one place `reference` draws random bits. Keras 3 on TF turns a seed into `[s, k]`, takes
+`floormod(., 2**31 - 2)` of both words (`_cast_seed`), and calls TF's stateless kernels
+(`tf.random.stateless_uniform/normal/truncated_normal`, `tf.nn.experimental.stateless_dropout`).
+This module reproduces those kernels in vectorized NumPy (docs/random.md):
+
+- Philox4x32-10: counter (c0, c1, c2, c3), key (k0, k1); ten rounds of
+  (c0, c1, c2, c3) <- (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0)),
+  the key bumped by (W0, W1) between rounds.
+- TF's seed scramble (GenerateKey): one Philox call with key (0x3ec8f720, 0x02461e29) on
+  counter (s0, 0, s1, 0) gives `mix`; the stream's key is mix[0:2], its counter (0, 0, mix[2:4]).
+- Element layout: the kernels consume the stream's 32-bit words in order (word j of call i is
+  word 4 i + j); float32 takes one word per value, float64 two, normal values two (float32) or
+  four (float64) words per pair (Box-Muller), truncated normals restart every group of outputs
+  at a fixed offset (256 calls for float32/float16, 128 for float64).
+
+Uniform values are bit-exact; normal values match to ~1-2 ulp (libm's log/sin/cos differ from
+TF's); see docs/random.md for what is not reproduced (XLA, GPU).
+
+Keras: keras.random.{uniform, normal, truncated_normal, randint, dropout, SeedGenerator}.
+"""
+
+from __future__ import annotations
+
+import random as _py_random
+from collections.abc import Sequence
+
+import numpy as np
+
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85
+_SEED_KEY = (0x3EC8F720, 0x02461E29)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_SEED_MODULUS = 2**31 - 2  # Keras's _cast_seed: floormod(seed, int32.max - 1)
+_TRUNCATE = 2.0
+_CHUNK = 1 << 16  # Philox calls per vectorized block
+
+
+def philox(counter: np.ndarray, key: tuple[int, int]) -> np.ndarray:
+    """Philox4x32-10 of each counter row: (n, 4) uint32 counters -> (n, 4) uint32 outputs."""
+    n = len(counter)
+    c0, c1, c2, c3 = (np.array(counter[:, j], dtype=np.uint32) for j in range(4))
+    p0, p1 = np.empty(n, np.uint64), np.empty(n, np.uint64)
+    # Each 64-bit product read as two 32-bit words (little-endian): [:, 0] lo, [:, 1] hi.
+    w0, w1 = p0.view(np.uint32).reshape(n, 2), p1.view(np.uint32).reshape(n, 2)
+    k0, k1 = int(key[0]), int(key[1])
+    for r in range(10):
+        np.multiply(c0, _M0, out=p0, casting="unsafe")
+        np.multiply(c2, _M1, out=p1, casting="unsafe")
+        np.bitwise_xor(w1[:, 1], c1, out=c0)
+        np.bitwise_xor(c0, np.uint32(k0), out=c0)  # c0 <- hi(M1 c2) ^ c1 ^ k0
+        np.bitwise_xor(w0[:, 1], c3, out=c2)
+        np.bitwise_xor(c2, np.uint32(k1), out=c2)  # c2 <- hi(M0 c0) ^ c3 ^ k1
+        c1[...], c3[...] = w1[:, 0], w0[:, 0]  # c1 <- lo(M1 c2), c3 <- lo(M0 c0)
+        if r < 9:
+            k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
+    return np.stack([c0, c1, c2, c3], axis=1)
+
+
+def key_counter(seed: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """TF's GenerateKey for a stateless seed (s0, s1): the stream's key, and the high half
+    (c2, c3) of its starting counter (the low half starts at 0)."""
+    s0, s1 = (int(s) & 0xFFFFFFFFFFFFFFFF for s in seed)  # int32 seeds sign-extend, as in TF
+    counter = np.array([[s0 & 0xFFFFFFFF, s0 >> 32, s1 & 0xFFFFFFFF, s1 >> 32]], np.uint32)
+    mix = philox(counter, _SEED_KEY)[0]
+    return (int(mix[0]), int(mix[1])), (int(mix[2]), int(mix[3]))
+
+
+def _counters(high: tuple[int, int], calls: np.ndarray) -> np.ndarray:
+    """Counter rows for stream positions `calls` (uint64): (calls lo, calls hi, c2, c3)."""
+    out = np.empty((calls.size, 4), np.uint32)
+    out[:, 0], out[:, 1] = calls & _MASK32, calls >> np.uint64(32)
+    out[:, 2], out[:, 3] = high
+    return out
+
+
+def random_words(seed: Sequence[int], n_calls: int, offset: int = 0) -> np.ndarray:
+    """The stream's words for Philox calls offset .. offset + n_calls - 1: (n_calls, 4) uint32.
+
+    Blocks of _CHUNK calls keep the temporaries in cache (about 3x faster than one block)."""
+    key, high = key_counter(seed)
+    out = np.empty((n_calls, 4), np.uint32)
+    for i in range(0, n_calls, _CHUNK):
+        calls = np.arange(offset + i, offset + min(i + _CHUNK, n_calls), dtype=np.uint64)
+        out[i : i + calls.size] = philox(_counters(high, calls), key)
+    return out
+
+
+# -- words to values, as TF's random_distributions.h ----------------------------------------
+def _unit_float32(w: np.ndarray) -> np.ndarray:
+    """[0, 1): 23 random mantissa bits under exponent 127, minus one (Uint32ToFloat)."""
+    return ((w & np.uint32(0x7FFFFF)) | np.uint32(0x3F800000)).view(np.float32) - np.float32(1)
+
+
+def _unit_float64(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """[0, 1): 52 mantissa bits, 20 from `hi` and 32 from `lo` (Uint64ToDouble)."""
+    man = (hi.astype(np.uint64) & np.uint64(0xFFFFF)) << np.uint64(32) | lo.astype(np.uint64)
+    return (man | np.uint64(1023 << 52)).view(np.float64) - 1.0
+
+
+def _unit_float16(w: np.ndarray) -> np.ndarray:
+    """[0, 1): 10 mantissa bits of the word's low half (Uint16ToHalf)."""
+    bits = (w.astype(np.uint16) & np.uint16(0x3FF)) | np.uint16(15 << 10)
+    return bits.view(np.float16) - np.float16(1)
+
+
+def _box_muller32(x0: np.ndarray, x1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BoxMullerFloat: two float32 normals from two words.
+
+    TF computes `2.0f * M_PI * u` in double (M_PI is a double) and rounds once to float, and
+    calls libm's logf/sincosf (correctly rounded in practice): float64 evaluation rounded to
+    float32 reproduces them.
+    """
+    u1 = np.maximum(_unit_float32(x0), np.float32(1e-7))
+    v1 = (2.0 * np.pi * _unit_float32(x1).astype(np.float64)).astype(np.float32)
+    u2 = np.sqrt(np.float32(-2.0) * np.log(u1.astype(np.float64)).astype(np.float32))
+    v = v1.astype(np.float64)
+    return np.sin(v).astype(np.float32) * u2, np.cos(v).astype(np.float32) * u2
+
+
+def _box_muller64(x0, x1, x2, x3) -> tuple[np.ndarray, np.ndarray]:
+    """BoxMullerDouble: two float64 normals from four words."""
+    u1 = np.maximum(_unit_float64(x0, x1), 1e-7)
+    v1 = 2.0 * np.pi * _unit_float64(x2, x3)
+    u2 = np.sqrt(-2.0 * np.log(u1))
+    return np.sin(v1) * u2, np.cos(v1) * u2
+
+
+def _stream(seed, n_values: int, per_call: int) -> np.ndarray:
+    """The words of enough calls for n_values values of `per_call` values each."""
+    return random_words(seed, -(-n_values // per_call))
+
+
+def stateless_uniform_unit(shape, seed, dtype) -> np.ndarray:
+    """[0, 1) in `dtype`, as tf.random.stateless_uniform's kernel (before the range)."""
+    dtype, n = np.dtype(dtype), int(np.prod(shape, dtype=np.int64))
+    if dtype == np.float64:
+        w = _stream(seed, n, 2)
+        out = _unit_float64(w[:, 0::2].ravel(), w[:, 1::2].ravel())
+    else:
+        w = _stream(seed, n, 4).ravel()
+        out = _unit_float16(w) if dtype == np.float16 else _unit_float32(w)
+    return out[:n].reshape(shape)
+
+
+def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32") -> np.ndarray:
+    """tf.random.stateless_uniform: unit * (maxval - minval) + minval in `dtype`; integers as
+    minval + word % (maxval - minval) (int64: two words per value, low word first)."""
+    dtype, n = np.dtype(dtype), int(np.prod(shape, dtype=np.int64))
+    if dtype.kind == "i":
+        lo, hi = int(minval), int(maxval)
+        if lo >= hi:
+            raise ValueError(f"Need minval < maxval, got {lo} >= {hi}")
+        if dtype == np.int64:
+            w = _stream(seed, n, 2)
+            bits = w[:, 0::2].ravel().astype(np.uint64) | w[:, 1::2].ravel().astype(
+                np.uint64
+            ) << np.uint64(32)
+        else:
+            bits = _stream(seed, n, 4).ravel().astype(np.uint64)
+        values = (bits % np.uint64(hi - lo)).astype(np.int64) + lo
+        return values[:n].astype(dtype).reshape(shape)
+    lo, hi = dtype.type(minval), dtype.type(maxval)
+    return stateless_uniform_unit(shape, seed, dtype) * (hi - lo) + lo
+
+
+def _normal_unit(n: int, seed, dtype: np.dtype) -> np.ndarray:
+    if dtype == np.float64:
+        w = _stream(seed, n, 2)
+        f0, f1 = _box_muller64(w[:, 0], w[:, 1], w[:, 2], w[:, 3])
+        return np.stack([f0, f1], axis=1).ravel()[:n]
+    w = _stream(seed, n, 4)
+    f = [_box_muller32(w[:, 2 * i], w[:, 2 * i + 1]) for i in range(2)]
+    out = np.stack([f[0][0], f[0][1], f[1][0], f[1][1]], axis=1).ravel()[:n]
+    return out.astype(dtype)  # float16: the float32 pair rounded, as TF
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype="float32") -> np.ndarray:
+    """tf.random.stateless_normal: Box-Muller values * stddev + mean in `dtype`."""
+    dtype = np.dtype(dtype)
+    z = _normal_unit(int(np.prod(shape, dtype=np.int64)), seed, dtype).reshape(shape)
+    return z * dtype.type(stddev) + dtype.type(mean)
+
+
+def _truncated_unit(n: int, seed, dtype: np.dtype) -> np.ndarray:
+    """TF's TruncatedNormalDistribution: each group of outputs (4 values; 2 for float64) reads
+    its own stretch of the stream, starting `skip` calls after the previous group's start,
+    taking Box-Muller pairs in order and keeping the values with |z| < 2."""
+    group = 2 if dtype == np.float64 else 4
+    skip = group * 256 // 4
+    n_groups = -(-n // group)
+    out = np.empty((n_groups, group), np.float64 if dtype == np.float64 else np.float32)
+    filled = np.zeros(n_groups, np.int64)
+    key, high = key_counter(seed)
+    rows = np.arange(n_groups)
+    pending = rows
+    call = 0  # calls consumed by every pending group so far
+    while pending.size:
+        calls = pending.astype(np.uint64) * np.uint64(skip) + np.uint64(call)
+        w = philox(_counters(high, calls), key)
+        if dtype == np.float64:
+            pairs = [_box_muller64(w[:, 0], w[:, 1], w[:, 2], w[:, 3])]
+        else:
+            pairs = [_box_muller32(w[:, 0], w[:, 1]), _box_muller32(w[:, 2], w[:, 3])]
+        for f0, f1 in pairs:
+            for f in (f0, f1):
+                keep = (np.abs(f) < _TRUNCATE) & (filled[pending] < group)
+                g = pending[keep]
+                out[g, filled[g]] = f[keep]
+                filled[g] += 1
+        call += 1
+        pending = rows[filled < group]
+    return out.ravel()[:n].astype(dtype)
+
+
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype="float32") -> np.ndarray:
+    """tf.random.stateless_truncated_normal: |z| < 2 normals * stddev + mean in `dtype`."""
+    dtype = np.dtype(dtype)
+    z = _truncated_unit(int(np.prod(shape, dtype=np.int64)), seed, dtype).reshape(shape)
+    return z * dtype.type(stddev) + dtype.type(mean)
+
+
+# -- Keras's seeds ------------------------------------------------------------------------------
+class SeedGenerator:
+    """A seed state [seed, counter] that advances by [0, 1] at each draw.
+
+    Computes: next() returns the state, then state <- state + [0, 1].
+    Keras: keras.random.SeedGenerator(seed=None, name=None); an unseeded one takes
+    Python's random.randint(1, 10**9), as Keras.
+    """
+
+    def __init__(self, seed: int | None = None, name: str | None = None):
+        self._initial_seed = seed
+        if seed is None:
+            seed = make_default_seed()
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed}")
+        self.name = name or "seed_generator"
+        self.state = np.array([seed, 0], dtype=np.int64)
+
+    def next(self, ordered: bool = True) -> np.ndarray:
+        seed = self.state.copy()
+        if ordered:
+            self.state = self.state + np.array([0, 1], np.int64)
+        else:  # Keras's rule for its global generator
+            self.state = (self.state + 1) * 5387 % 933199
+        return seed
+
+    def get_config(self) -> dict:
+        return {"seed": self._initial_seed, "name": self.name}
+
+
+_GLOBAL: list[SeedGenerator | None] = [None]
+
+
+def make_default_seed() -> int:
+    return _py_random.randint(1, int(1e9))
+
+
+def global_seed_generator() -> SeedGenerator:
+    if _GLOBAL[0] is None:
+        _GLOBAL[0] = SeedGenerator()
+    return _GLOBAL[0]
+
+
+def draw_seed(seed) -> tuple[int, int]:
+    """The stateless TF seed Keras derives: [seed, 0] (an int), the generator's next state
+    (a SeedGenerator), the global generator's (None); then floormod(., 2**31 - 2)."""
+    if isinstance(seed, SeedGenerator):
+        pair = seed.next()
+    elif isinstance(seed, int) and not isinstance(seed, bool):
+        pair = np.array([seed, 0], np.int64)
+    elif seed is None:
+        pair = global_seed_generator().next(ordered=False)
+    else:
+        raise ValueError(
+            "Argument `seed` must be either an integer or an instance of `SeedGenerator`. "
+            f"Received: seed={seed} (of type {type(seed)})"
+        )
+    return tuple(int(s) % _SEED_MODULUS for s in pair)
+
+
+def set_global_seed_generator(gen: SeedGenerator | None) -> None:
+    _GLOBAL[0] = gen
+
+
+# -- keras.random ---------------------------------------------------------------------------
+def _dtype(dtype) -> np.dtype:
+    from .config import floatx
+
+    return np.dtype(dtype or floatx())
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None) -> np.ndarray:
+    """keras.random.uniform: U[minval, maxval) in `dtype` (floatx by default).
+
+    Differences from tf.random.stateless_uniform: Keras passes the bounds through
+    `tf.cast(bound, dtype)`, which makes a Python float a float32 constant first, so a float64
+    draw uses float32-rounded bounds (as Keras's float64 GlorotUniform kernels do).
+    """
+    dtype = _dtype(dtype)
+    if dtype.kind == "f":
+        minval, maxval = (np.float32(v) if isinstance(v, float) else v for v in (minval, maxval))
+    return stateless_uniform(tuple(shape), draw_seed(seed), minval, maxval, dtype)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> np.ndarray:
+    """keras.random.normal: N(mean, stddev^2) in `dtype`."""
+    return stateless_normal(tuple(shape), draw_seed(seed), mean, stddev, _dtype(dtype))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> np.ndarray:
+    """keras.random.truncated_normal: N(mean, stddev^2) restricted to |z| < 2, in `dtype`."""
+    return stateless_truncated_normal(tuple(shape), draw_seed(seed), mean, stddev, _dtype(dtype))
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None) -> np.ndarray:
+    """keras.random.randint: integers in [minval, maxval)."""
+    inter = dtype if np.dtype(dtype).name in ("int32", "int64") else "int64"
+    out = stateless_uniform(tuple(shape), draw_seed(seed), minval, maxval, inter)
+    return out.astype(dtype)
+
+
+def dropout_mask(shape, rate: float, dtype, seed) -> np.ndarray:
+    """The keep mask of tf.nn.experimental.stateless_dropout: U[0, 1) in dtype >= rate."""
+    dtype = np.dtype(dtype)
+    return stateless_uniform_unit(tuple(shape), draw_seed(seed), dtype) >= dtype.type(rate)
+
+
+def dropout(inputs, rate: float, noise_shape=None, seed=None) -> np.ndarray:
+    """keras.random.dropout (tf.nn.experimental.stateless_dropout): inputs / (1 - rate) where the
+    mask keeps them, 0 elsewhere; the mask has `noise_shape` (None entries: the input's)."""
+    x = np.asarray(inputs)
+    if rate == 1.0:
+        return np.zeros_like(x)
+    if rate == 0.0:
+        return x
+    shape = x.shape if noise_shape is None else tuple(
+        n if s is None else s for s, n in zip(noise_shape, x.shape, strict=True)
+    )  # fmt: skip
+    keep = dropout_mask(shape, rate, x.dtype, seed)
+    return np.where(keep, x * x.dtype.type(1.0 / (1.0 - rate)), x.dtype.type(0))
