@@ -199,6 +199,30 @@ CASES: list[Case] = [
     ),
     Case("Conv3D", dict(filters=4, kernel_size=2, groups=2), (1, 4, 3, 4, 4)),
     Case("Conv3D", dict(filters=3, kernel_size=2, data_format="channels_first"), (1, 2, 4, 4, 3)),
+    # Pooling (issue 8). TF has no float64 MaxPool3D/AvgPool3D kernel, so stock Keras cannot run
+    # the 3D rows (the twin pools separably in float64); test_conv_keras.py checks those
+    # against stock Keras in float32.
+    Case("MaxPooling1D", dict(pool_size=3, strides=1), (2, 8, 3)),
+    Case("MaxPooling1D", dict(pool_size=2, padding="same"), (2, 7, 2)),
+    Case("MaxPooling2D", dict(), (2, 6, 4, 3)),
+    Case("MaxPooling2D", dict(padding="same"), (2, 5, 5, 3)),
+    Case("MaxPooling2D", dict(pool_size=3, strides=2, padding="same"), (1, 7, 8, 2)),
+    Case("MaxPooling2D", dict(pool_size=(2, 3), strides=(3, 1)), (2, 7, 6, 2)),
+    Case("MaxPooling2D", dict(data_format="channels_first"), (2, 3, 6, 4)),
+    Case("AveragePooling1D", dict(pool_size=3, padding="same", data_format="channels_first"),
+         (2, 3, 7)),  # fmt: skip
+    Case("AveragePooling2D", dict(pool_size=2), (2, 6, 4, 3)),
+    Case("AveragePooling2D", dict(pool_size=3, strides=2, padding="same"), (2, 7, 6, 2)),
+    Case("AveragePooling2D", dict(pool_size=(3, 2), strides=1, padding="same"), (1, 5, 4, 2)),
+    *[Case(layer, config, shape, keras=False, reason="no float64 3D pooling kernel in TF")
+      for layer in ("MaxPooling3D", "AveragePooling3D")
+      for config, shape in ((dict(pool_size=2, padding="same"), (1, 3, 5, 4, 2)),
+                            (dict(pool_size=(2, 3, 2), strides=(1, 2, 2), padding="same",
+                                  data_format="channels_first"), (2, 2, 3, 5, 4)))],  # fmt: skip
+    *[Case(f"Global{kind}Pooling{r}D", config, shape)
+      for kind in ("Average", "Max")
+      for r, shape in ((1, (2, 5, 3)), (2, (2, 3, 4, 5)), (3, (2, 3, 2, 3, 2)))
+      for config in (dict(), dict(keepdims=True, data_format="channels_first"))],  # fmt: skip
     # --- end of convolutions (issue 8)
     # --- Folded from test_tf_twins.py (inputs normal(1.5, 2): a mean far from 0 exercises
     # centering). Rows the reference cannot run (masks) compare the twin with stock Keras only.

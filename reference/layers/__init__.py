@@ -13,6 +13,20 @@ from .normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from .pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
 from .regularization import (
     AlphaDropout,
     Dropout,
@@ -62,4 +76,16 @@ __all__ = [
     "Permute",  # issue 9
     "RepeatVector",  # issue 9
     "Reshape",  # issue 9
+    "AveragePooling1D",  # issue 8
+    "AveragePooling2D",  # issue 8
+    "AveragePooling3D",  # issue 8
+    "GlobalAveragePooling1D",  # issue 8
+    "GlobalAveragePooling2D",  # issue 8
+    "GlobalAveragePooling3D",  # issue 8
+    "GlobalMaxPooling1D",  # issue 8
+    "GlobalMaxPooling2D",  # issue 8
+    "GlobalMaxPooling3D",  # issue 8
+    "MaxPooling1D",  # issue 8
+    "MaxPooling2D",  # issue 8
+    "MaxPooling3D",  # issue 8
 ]

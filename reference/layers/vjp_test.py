@@ -29,15 +29,32 @@ CASES = {
     "BN inference no affine": (
         lambda: layers.BatchNormalization(center=False, scale=False, **F64), (6, 2), False
     ),
-    # Convolutions (issue 8): padding, strides, dilation, groups, channels_first, activations.
-    "Conv1D causal dilated": (lambda: layers.Conv1D(3, 3, padding="causal", dilation_rate=2, **F64), (2, 9, 2), None),
-    "Conv2D same stride 2": (lambda: layers.Conv2D(4, 2, strides=2, padding="same", **F64), (2, 7, 6, 3), None),
-    "Conv2D groups tanh": (lambda: layers.Conv2D(4, 3, groups=2, activation="tanh", **F64), (1, 6, 5, 4), None),
+    # Convolutions and pooling (issue 8): padding, strides, dilation, groups, channels_first.
+    "Conv1D causal dilated": (
+        lambda: layers.Conv1D(3, 3, padding="causal", dilation_rate=2, **F64), (2, 9, 2), None
+    ),
+    "Conv2D same stride 2": (
+        lambda: layers.Conv2D(4, 2, strides=2, padding="same", **F64), (2, 7, 6, 3), None
+    ),
+    "Conv2D groups tanh": (
+        lambda: layers.Conv2D(4, 3, groups=2, activation="tanh", **F64), (1, 6, 5, 4), None
+    ),
     "Conv2D channels_first relu": (
         lambda: layers.Conv2D(3, (3, 2), data_format="channels_first", activation="relu", **F64),
         (2, 2, 5, 6), None,
     ),
-    "Conv3D no bias": (lambda: layers.Conv3D(2, 2, use_bias=False, padding="same", **F64), (1, 3, 4, 3, 2), None),
+    "Conv3D no bias": (
+        lambda: layers.Conv3D(2, 2, use_bias=False, padding="same", **F64), (1, 3, 4, 3, 2), None
+    ),
+    "MaxPooling2D same": (lambda: layers.MaxPooling2D(3, 2, "same", **F64), (2, 7, 6, 2), None),
+    "MaxPooling1D overlapping": (lambda: layers.MaxPooling1D(3, 1, **F64), (2, 8, 3), None),
+    "AveragePooling2D same cf": (
+        lambda: layers.AveragePooling2D(3, 2, "same", data_format="channels_first", **F64),
+        (2, 2, 7, 6), None,
+    ),
+    "AveragePooling3D": (
+        lambda: layers.AveragePooling3D(2, padding="same", **F64), (1, 3, 5, 4, 2), None
+    ),
     # Issue 9: the other normalizations.
     "LN": (lambda: layers.LayerNormalization(**F64), (4, 5), None),
     "LN axes 1,2 rank 4": (lambda: layers.LayerNormalization(axis=[1, 2], **F64), (2, 3, 4, 2), None),

@@ -160,8 +160,10 @@ def conv_transpose(dy, kernel, x_shape, strides, pads, dilation, groups=1):
     dxp = np.zeros((n, *padded, c), dtype=np.result_type(dy, kernel))
     nd = len(sizes)
     for tap in np.ndindex(*kernel_size):  # col2im: one strided add per kernel tap
-        dst = tuple(slice(t * d, t * d + s * (q - 1) + 1, s)
-                    for t, d, s, q in zip(tap, dilation, strides, out, strict=True))  # fmt: skip
+        dst = tuple(
+            slice(t * d, t * d + s * (q - 1) + 1, s)
+            for t, d, s, q in zip(tap, dilation, strides, out, strict=True)
+        )
         dxp[(slice(None), *dst)] += dcols[(slice(None),) * (1 + nd) + tap]
     crop = tuple(slice(b, b + s) for s, (b, _) in zip(sizes, pads, strict=True))
     return dxp[(slice(None), *crop)]

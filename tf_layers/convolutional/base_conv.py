@@ -25,11 +25,27 @@ class BaseConv(keras.layers.Layer):
 
     paddings = ("valid", "same")
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):  # fmt: skip
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
         self.filters = filters
@@ -88,8 +104,9 @@ class BaseConv(keras.layers.Layer):
 
         def one(xg, kg):
             # data_format spelled out: without it, Conv3D's registered gradient reads a None attr.
-            return tf.nn.convolution(xg, kg, self.strides, padding, data_format=layout,
-                                     dilations=self.dilation_rate)  # fmt: skip
+            return tf.nn.convolution(
+                xg, kg, self.strides, padding, data_format=layout, dilations=self.dilation_rate
+            )
 
         if self.groups == 1:
             return one(x, kernel)

@@ -131,9 +131,12 @@ class BaseConv(Layer):
 
     def _pads(self, input_shape) -> tuple:
         return conv_ops.conv_pads(
-            self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate,
+            self._spatial(input_shape),
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
             self.padding,
-        )  # fmt: skip
+        )
 
     def build(self, input_shape: tuple) -> None:
         name = type(self).__name__
@@ -207,8 +210,12 @@ class BaseConv(Layer):
     def vjp_bwd(self, residuals, output_grad):
         cols, x_shape, kernel, z, y, rule = residuals
         dz = self._to_last(output_grad if rule is None else rule(output_grad, y, z))
-        args = (self.strides, self._pads(self._from_last_shape(x_shape)), self.dilation_rate,
-                self.groups)  # fmt: skip
+        args = (
+            self.strides,
+            self._pads(self._from_last_shape(x_shape)),
+            self.dilation_rate,
+            self.groups,
+        )
         dx = conv_ops.conv_transpose(dz, kernel, x_shape, *args)
         grads = {"kernel": conv_ops.kernel_grad_from_columns(cols, dz, kernel.shape, self.groups)}
         if self.bias is not None:
@@ -222,9 +229,12 @@ class BaseConv(Layer):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         shape = tuple(input_shape)
         sizes = conv_ops.conv_output_sizes(
-            self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate,
+            self._spatial(shape),
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
             self._pads(shape),
-        )  # fmt: skip
+        )
         if min(sizes, default=1) <= 0:
             raise ValueError(
                 f"{type(self).__name__}: computed output size would be zero or negative. "

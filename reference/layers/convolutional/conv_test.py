@@ -27,7 +27,7 @@ BAD_ARGS = [
 ]
 
 
-@pytest.mark.parametrize("cls, kwargs, received", BAD_ARGS, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize("cls, kwargs, received", BAD_ARGS, ids=[r[2] for r in BAD_ARGS])
 def test_bad_arguments_raise_a_value_error_naming_the_layer_and_value(cls, kwargs, received):
     with pytest.raises(ValueError) as err:
         cls(**kwargs)
@@ -44,7 +44,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("make, shape, received", BAD_INPUTS, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    "make, shape, received", BAD_INPUTS, ids=[f"{i}-{r[1]}" for i, r in enumerate(BAD_INPUTS)]
+)
 def test_bad_inputs_raise_and_build_nothing(make, shape, received):
     layer = make()
     with pytest.raises(ValueError) as err:
