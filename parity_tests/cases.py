@@ -43,6 +43,13 @@ ALL_FLOATS = ("float16", "float32", "float64")
 TRIANGLE = ("twin", "keras", "twin-keras")
 # Every activation the twins implement but threshold (which needs positional arguments).
 TWIN_ACTIVATIONS = [
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
+    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
+    "tanh_shrink",
+]  # fmt: skip
+ACTIVATIONS = [
     "relu",
     "tanh",
     "sigmoid",
