@@ -12,34 +12,55 @@ from .model import Model
 from .symbolic import InputLayer, KerasTensor
 
 
-def _nodes_between(inputs: list, outputs: list) -> list:
-    """The Nodes that lead from `inputs` to `outputs`, in execution (topological) order."""
-    order, seen = [], set()
-    input_ids = {id(x) for x in inputs}
+def _map_graph(inputs: list, outputs: list) -> tuple[list, list]:
+    """Keras's map_graph: (nodes in execution order, layers in Keras's `model.layers` order).
+
+    A depth-first walk from the outputs gives a topological order and each layer's first-visit
+    index; a node's depth is its longest distance to an output (a layer takes the largest over
+    its nodes). Layers are sorted by decreasing depth, ties by first-visit index; nodes run by
+    decreasing depth.
+    """
+    post, first_visit, done = [], {}, set()
 
     def visit(tensor):
-        if id(tensor) in input_ids:
-            return
-        history = tensor._keras_history
-        if history is None:
+        if tensor._keras_history is None:
             raise ValueError(f"Functional model: {tensor} was not produced by a layer call.")
-        layer, index, _ = history
+        layer, index, _ = tensor._keras_history
         node = layer._inbound_nodes[index]
-        if id(node) in seen:
+        if id(node) in done:
             return
-        seen.add(id(node))
-        if isinstance(layer, InputLayer):
+        if isinstance(layer, InputLayer) and all(tensor is not x for x in inputs):
             raise ValueError(
-                f"Functional model: output depends on the input {tensor.name!r}, which is not "
-                "among the model's `inputs`."
+                f"Functional model: the outputs depend on the input {tensor.name!r}, which is "
+                "not among the model's `inputs`."
             )
+        first_visit.setdefault(id(layer), len(first_visit))
         for parent in node.parents:
             visit(parent)
-        order.append(node)
+        done.add(id(node))
+        post.append(node)
 
     for out in outputs:
         visit(out)
-    return order
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(post):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        for parent in node.parents:
+            layer, index, _ = parent._keras_history
+            key = id(layer._inbound_nodes[index])
+            node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+    for x in inputs:  # an input that no output uses still belongs to the model
+        layer = x._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)], first_visit[id(layer)] = 0, -1
+            post.insert(0, layer._inbound_nodes[0])
+            node_depth[id(post[0])] = 0
+    nodes = sorted(post, key=lambda n: -node_depth[id(n)])
+    layers = list({id(n.layer): n.layer for n in post}.values())
+    layers.sort(key=lambda x: (-layer_depth[id(x)], first_visit[id(x)]))
+    return nodes, layers
 
 
 class Functional(Model):
@@ -48,9 +69,9 @@ class Functional(Model):
     Computes: each recorded layer call, in topological order, on the arrays given for the
     inputs; shared layers are called once per node; nested models are single nodes.
     Keras: keras.Model(inputs, outputs, name=None) (keras.src.models.functional.Functional).
-    Differences: inputs are a KerasTensor, a list or a dict of them; `layers` holds the input
-    layers first, then the layers in execution order (Keras sorts by graph depth, the same order
-    for chains, residual blocks and multi-input/-output graphs built left to right).
+    `layers` (and so the weights) are in Keras's order: by decreasing depth in the graph, ties
+    by first visit from the outputs.
+    Differences: inputs are a KerasTensor, a list or a dict of them.
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
@@ -68,11 +89,7 @@ class Functional(Model):
                     f"layer {x._keras_history[0].name!r})."
                 )
         super().__init__(name=name, trainable=trainable, **kwargs)
-        nodes = _nodes_between(flat_in, flat_out)
-        layers = [x._keras_history[0] for x in flat_in]
-        for node in nodes:
-            if node.layer not in layers:
-                layers.append(node.layer)
+        nodes, layers = _map_graph(flat_in, flat_out)
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self._nodes = nodes
         self._layers_list = layers  # tracked: weights follow this order, as Keras's
@@ -119,6 +136,8 @@ class Functional(Model):
                     x = x.astype(spec.dtype)
             values[id(spec)] = x
         for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
 
             def fill(a):
                 return values[id(a)] if isinstance(a, KerasTensor) else a

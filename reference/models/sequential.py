@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..layer import Layer
 from .model import Model
 from .symbolic import InputLayer, KerasTensor
@@ -116,6 +118,10 @@ class Sequential(Model):
                 f"shape={spec}, found shape={shape}"
             )
         x = inputs
+        if self._input_layer is not None and x.dtype.kind in "fiu":
+            # Keras converts model inputs to the Input's dtype (float32 unless given)
+            dtype = np.dtype(self._input_layer.dtype)
+            x = x if x.dtype == dtype else x.astype(dtype)
         for layer in self._layers_list:
             x = layer(x)
         return x
