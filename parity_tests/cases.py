@@ -230,6 +230,34 @@ CASES: list[Case] = [
       for kind in ("Average", "Max")
       for r, shape in ((1, (2, 5, 3)), (2, (2, 3, 4, 5)), (3, (2, 3, 2, 3, 2)))
       for config in (dict(), dict(keepdims=True, data_format="channels_first"))],  # fmt: skip
+    # Transposed, depthwise, separable convolutions (issue 8). TF has no dilated transposed
+    # convolution on CPU (neither has stock Keras): no such row.
+    Case("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same"), (2, 4, 3, 2)),
+    Case("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2), (2, 4, 3, 2)),
+    Case("Conv2DTranspose", dict(filters=2, kernel_size=4, strides=2, padding="same",
+                                 output_padding=1), (1, 3, 3, 2)),
+    Case("Conv2DTranspose", dict(filters=2, kernel_size=2, strides=3), (1, 3, 4, 2)),
+    Case("Conv2DTranspose", dict(filters=3, kernel_size=(3, 2), strides=(2, 1),
+                                 data_format="channels_first"), (2, 2, 4, 3), keras=False,
+         reason="stock Keras: no NCHW transposed convolution on the TF CPU backend"),
+    Case("Conv1DTranspose", dict(filters=2, kernel_size=2, strides=3, output_padding=1), (2, 4, 3)),
+    Case("Conv1DTranspose", dict(filters=3, kernel_size=3, padding="same", activation="tanh"),
+         (2, 5, 2)),
+    Case("Conv3DTranspose", dict(filters=2, kernel_size=2, strides=(1, 2, 2)), (1, 2, 3, 2, 2)),
+    Case("DepthwiseConv2D", dict(kernel_size=3, depth_multiplier=2, padding="same"), (2, 5, 4, 3)),
+    Case("DepthwiseConv2D", dict(kernel_size=2, dilation_rate=2), (1, 6, 5, 2)),
+    Case("DepthwiseConv2D", dict(kernel_size=3, strides=2, use_bias=False), (2, 7, 7, 2)),
+    Case("DepthwiseConv2D", dict(kernel_size=3, data_format="channels_first"), (2, 3, 5, 6),
+         keras=False, reason="stock Keras: no NCHW depthwise convolution on the TF CPU backend"),
+    Case("DepthwiseConv1D", dict(kernel_size=3, strides=2), (2, 8, 3)),
+    Case("DepthwiseConv1D", dict(kernel_size=3, strides=2, padding="same", depth_multiplier=2),
+         (2, 7, 3)),
+    Case("SeparableConv2D", dict(filters=4, kernel_size=3, depth_multiplier=2, activation="relu"),
+         (2, 6, 5, 3)),
+    Case("SeparableConv2D", dict(filters=2, kernel_size=2, strides=2, padding="same"), (1, 5, 5, 3)),
+    Case("SeparableConv1D", dict(filters=3, kernel_size=3, dilation_rate=2, padding="same"),
+         (2, 9, 2)),
+    Case("SeparableConv1D", dict(filters=3, kernel_size=2, strides=3, padding="same"), (2, 8, 2)),
     # --- end of convolutions (issue 8)
     # --- Folded from test_tf_twins.py (inputs normal(1.5, 2): a mean far from 0 exercises
     # centering). Rows the reference cannot run (masks) compare the twin with stock Keras only.

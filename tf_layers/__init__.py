@@ -8,7 +8,18 @@ reference. Importing this package imports TensorFlow and sets no environment var
 
 from tf_layers import activations, examples
 from tf_layers.activations import Activation
-from tf_layers.convolutional import Conv1D, Conv2D, Conv3D
+from tf_layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from tf_layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from tf_layers.core import Dense, Embedding
 from tf_layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
@@ -95,3 +106,10 @@ __all__ = [
     "MaxPooling2D",  # issue 8
     "MaxPooling3D",  # issue 8
 ]
+    "Conv1DTranspose",  # issue 8
+    "Conv2DTranspose",  # issue 8
+    "Conv3DTranspose",  # issue 8
+    "DepthwiseConv1D",  # issue 8
+    "DepthwiseConv2D",  # issue 8
+    "SeparableConv1D",  # issue 8
+    "SeparableConv2D",  # issue 8

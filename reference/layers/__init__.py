@@ -3,7 +3,18 @@
 from ..input_spec import InputSpec
 from ..layer import Layer
 from .activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
-from .convolutional import Conv1D, Conv2D, Conv3D
+from .convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from .core import Dense, Embedding
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
@@ -89,3 +100,10 @@ __all__ = [
     "MaxPooling2D",  # issue 8
     "MaxPooling3D",  # issue 8
 ]
+    "Conv1DTranspose",  # issue 8
+    "Conv2DTranspose",  # issue 8
+    "Conv3DTranspose",  # issue 8
+    "DepthwiseConv1D",  # issue 8
+    "DepthwiseConv2D",  # issue 8
+    "SeparableConv1D",  # issue 8
+    "SeparableConv2D",  # issue 8

@@ -55,6 +55,34 @@ CASES = {
     "AveragePooling3D": (
         lambda: layers.AveragePooling3D(2, padding="same", **F64), (1, 3, 5, 4, 2), None
     ),
+    "Conv2DTranspose same stride 2": (
+        lambda: layers.Conv2DTranspose(3, 3, strides=2, padding="same", **F64), (2, 4, 3, 2), None
+    ),
+    "Conv1DTranspose output_padding cf": (
+        lambda: layers.Conv1DTranspose(
+            2, 2, strides=3, output_padding=1, data_format="channels_first", **F64
+        ),
+        (2, 3, 4), None,
+    ),
+    "Conv3DTranspose tanh": (
+        lambda: layers.Conv3DTranspose(2, 2, activation="tanh", **F64), (1, 2, 3, 2, 2), None
+    ),
+    "DepthwiseConv2D multiplier 2": (
+        lambda: layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", **F64),
+        (2, 5, 4, 3), None,
+    ),
+    "DepthwiseConv1D stride 2 cf": (
+        lambda: layers.DepthwiseConv1D(3, strides=2, data_format="channels_first", **F64),
+        (2, 3, 8), None,
+    ),
+    "SeparableConv2D relu": (
+        lambda: layers.SeparableConv2D(4, 3, depth_multiplier=2, activation="relu", **F64),
+        (2, 6, 5, 3), None,
+    ),
+    "SeparableConv1D dilated same": (
+        lambda: layers.SeparableConv1D(3, 3, dilation_rate=2, padding="same", **F64),
+        (2, 9, 2), None,
+    ),
     # Issue 9: the other normalizations.
     "LN": (lambda: layers.LayerNormalization(**F64), (4, 5), None),
     "LN axes 1,2 rank 4": (lambda: layers.LayerNormalization(axis=[1, 2], **F64), (2, 3, 4, 2), None),

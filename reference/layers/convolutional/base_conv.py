@@ -175,13 +175,28 @@ class BaseConv(Layer):
     def _bias(self, bias):
         if self.data_format == "channels_last":
             return bias
-        return np.reshape(bias, (self.filters,) + (1,) * self.rank)
+        return np.reshape(bias, (np.shape(bias)[0],) + (1,) * self.rank)
+
+    # Hooks for the layers that are a grouped convolution with another kernel layout
+    # (DepthwiseConv: kernel (*K, C, M) is a conv kernel (*K, 1, C * M) with C groups).
+    def _conv_kernel(self, kernel):
+        return kernel
+
+    def _kernel_grad(self, grad, kernel_shape):
+        return grad
+
+    def _conv_groups(self) -> int:
+        return self.groups
+
+    def _out_channels(self, channels: int) -> int:
+        return self.filters
 
     def call(self, inputs, training=None):
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
-        args = (self.strides, self._pads(inputs.shape), self.dilation_rate, self.groups)
-        z = self._from_last(conv_ops.conv(self._to_last(inputs), self.kernel, *args))
+        args = (self.strides, self._pads(inputs.shape), self.dilation_rate, self._conv_groups())
+        kernel = self._conv_kernel(self.kernel)
+        z = self._from_last(conv_ops.conv(self._to_last(inputs), kernel, *args))
         if self.bias is not None:
             z = z + self._bias(self.bias)
         return self.activation(z)
@@ -193,8 +208,8 @@ class BaseConv(Layer):
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         x = self._to_last(inputs)
-        kernel = self.kernel.value
-        args = (self.strides, self._pads(inputs.shape), self.dilation_rate, self.groups)
+        kernel = self._conv_kernel(self.kernel.value)
+        args = (self.strides, self._pads(inputs.shape), self.dilation_rate, self._conv_groups())
         z, cols = conv_ops.conv_forward(x, kernel, *args)
         z = self._from_last(z)
         if self.bias is not None:
@@ -210,16 +225,15 @@ class BaseConv(Layer):
     def vjp_bwd(self, residuals, output_grad):
         cols, x_shape, kernel, z, y, rule = residuals
         dz = self._to_last(output_grad if rule is None else rule(output_grad, y, z))
-        args = (
-            self.strides,
-            self._pads(self._from_last_shape(x_shape)),
-            self.dilation_rate,
-            self.groups,
+        groups = self._conv_groups()
+        pads = self._pads(self._from_last_shape(x_shape))
+        dx = conv_ops.conv_transpose(
+            dz, kernel, x_shape, self.strides, pads, self.dilation_rate, groups
         )
-        dx = conv_ops.conv_transpose(dz, kernel, x_shape, *args)
-        grads = {"kernel": conv_ops.kernel_grad_from_columns(cols, dz, kernel.shape, self.groups)}
+        dkernel = conv_ops.kernel_grad_from_columns(cols, dz, kernel.shape, groups)
+        grads = {"kernel": self._kernel_grad(dkernel, self.kernel.shape)}
         if self.bias is not None:
-            grads["bias"] = dz.reshape(-1, self.filters).sum(axis=0)
+            grads["bias"] = dz.reshape(-1, dz.shape[-1]).sum(axis=0)
         return self._from_last(dx), grads
 
     def _from_last_shape(self, shape) -> tuple:
@@ -242,9 +256,10 @@ class BaseConv(Layer):
                 f"strides={self.strides}, dilation_rate={self.dilation_rate}, "
                 f"padding={self.padding!r}"
             )
+        filters = self._out_channels(shape[self._channel_axis()])
         if self.data_format == "channels_last":
-            return (shape[0], *sizes, self.filters)
-        return (shape[0], self.filters, *sizes)
+            return (shape[0], *sizes, filters)
+        return (shape[0], filters, *sizes)
 
     def get_config(self) -> dict:
         return {

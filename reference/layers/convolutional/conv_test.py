@@ -24,6 +24,10 @@ BAD_ARGS = [
     (layers.Conv2D, dict(filters=4, kernel_size=3, padding="full"), "padding='full'"),
     (layers.Conv2D, dict(filters=4, kernel_size=3, padding="causal"), "padding='causal'"),
     (layers.Conv3D, dict(filters=4, kernel_size=3, data_format="NCHW"), "data_format='NCHW'"),
+    (layers.Conv2DTranspose, dict(filters=2, kernel_size=3, strides=2, output_padding=2), "(2, 2)"),
+    (layers.Conv1DTranspose, dict(filters=2, kernel_size=3, output_padding=-1), "=-1"),
+    (layers.DepthwiseConv2D, dict(kernel_size=3, depth_multiplier=0), "depth_multiplier=0"),
+    (layers.SeparableConv1D, dict(filters=0, kernel_size=3), "filters=0"),
 ]
 
 
@@ -41,6 +45,12 @@ BAD_INPUTS = [
     (lambda: layers.Conv1D(2, 3, dilation_rate=3), (1, 6, 2), "input_shape=(1, 6, 2)"),
     (lambda: layers.Conv2D(4, 3, groups=2), (1, 5, 5, 3), "groups=2"),
     (lambda: layers.Conv3D(2, 2, data_format="channels_first"), (1, 3, 4, 1, 4), "input_shape"),
+    (lambda: layers.DepthwiseConv2D(4), (1, 3, 5, 2), "input_shape=(1, 3, 5, 2)"),
+    (
+        lambda: layers.Conv2DTranspose(2, 2, padding="same", output_padding=0),
+        (1, 3, 3, 1),
+        "(2, 2)",
+    ),
 ]
 
 
