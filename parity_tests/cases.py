@@ -155,6 +155,13 @@ CASES: list[Case] = [
             ("AlphaDropout", dict(rate=0.5), (4, 5)),
         )
     ],
+    Case("BatchNormalization", dict(), (6, 5, 3), training=True, mask_shape=(6, 5)),
+    Case("BatchNormalization", dict(axis=1), (4, 3, 5), training=True, mask_shape=(4, 3),
+         reason="the mask broadcasts on the last axis whatever `axis` is"),  # fmt: skip
+    Case("BatchNormalization", dict(synchronized=True), (16, 4), training=True),
+    Case("BatchNormalization", dict(synchronized=True), (16, 4), training=True, x_mean=30.0,
+         reason="E[x^2] - E[x]^2 cancels at mean 30: Keras's formula, reproduced"),  # fmt: skip
+    Case("Masking", dict(), (3, 4, 2)),
     # --- end of issue 9 rows ---
     # --- Convolutions (issue 8). Stock Keras on the TF CPU backend cannot run channels_first
     # 1D/2D convolutions (no NCHW kernel) and, for grouped channels_first ones, returns an XLA

@@ -152,3 +152,47 @@ def test_noise_layers_in_training_with_the_same_draw(name, config, shape, dtype)
     x = _normal(np.random.default_rng(3), dtype, shape)[0]
     report = assert_parity(ours, theirs, x, training=True, float64_layers=pair64)
     assert report.ok and report.rows
+
+
+def test_batch_norm_with_a_fully_masked_feature():
+    """axis=1 with a (batch, features) mask: feature 1 is masked everywhere, so its batch
+    moments are 0 / (0 + 1e-7) = 0 and 0 (Keras's formula), on both sides."""
+    x = np.random.default_rng(5).standard_normal((4, 3, 5))
+    mask = np.ones((4, 3), bool)
+    mask[:, 1] = False
+    mask[0, 2] = False
+    for oracle in ("twin", "keras"):
+        _check("BatchNormalization", dict(axis=1), x, "float64", oracle, training=True,
+               call_kwargs=dict(mask=mask))  # fmt: skip
+
+
+def test_embedding_mask_propagates_as_in_keras():
+    """Embedding(mask_zero) -> Dropout -> BatchNormalization(training): the mask reaches BN's
+    `mask` argument by itself (Keras's __call__ step 6), and both chains agree."""
+    x = np.array([[1, 2, 0, 0], [3, 0, 0, 0], [4, 4, 2, 0]])
+    table = np.random.default_rng(6).standard_normal((5, 3))
+    outs = []
+    for lib in (reference.layers, keras.layers):
+        emb = lib.Embedding(5, 3, mask_zero=True, dtype="float64")
+        emb.build()
+        emb.set_weights([table])
+        h = lib.Dropout(0.5, dtype="float64")(emb(x))
+        y = lib.BatchNormalization(dtype="float64")(h, training=True)
+        mask = getattr(y, "_keras_mask", None)
+        outs.append((np.asarray(y), None if mask is None else np.asarray(mask)))
+    (ours, our_mask), (theirs, their_mask) = outs
+    np.testing.assert_array_equal(our_mask, their_mask)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("oracle", ["twin", "keras"])
+def test_masking_layer_with_masked_timesteps(oracle):
+    x = np.random.default_rng(7).standard_normal((3, 4, 2))
+    x[0, 1] = x[2, :] = 0.0  # one masked step, one fully masked sequence
+    _check("Masking", dict(), x, "float64", oracle)
+    theirs = (tf_layers if oracle == "twin" else keras.layers).Masking()(x)
+    from reference.layers.core.masking import get_keras_mask
+
+    ours = get_keras_mask(reference.layers.Masking()(x))
+    np.testing.assert_array_equal(ours, theirs._keras_mask.numpy())
+    assert not ours[2].any() and ours[0].tolist() == [True, False, True, True]

@@ -348,6 +348,22 @@ class Layer:
                 out.extend(x for x in layer._flatten_layers() if x not in out)
         return out
 
+    # -- masks (keras-notes 1.6; reference/layers/core/masking.py) ----------------------------
+    @property
+    def supports_masking(self) -> bool:
+        """Whether outputs get compute_mask's mask: as Keras, True when the class overrides
+        compute_mask, unless set."""
+        value = self.__dict__.get("_supports_masking")
+        return type(self).compute_mask is not Layer.compute_mask if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        object.__setattr__(self, "_supports_masking", bool(value))
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The outputs' mask; by default the inputs' (Keras)."""
+        return previous_mask
+
     # -- the call ------------------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
         """Create the state; the default creates none."""
@@ -369,6 +385,7 @@ class Layer:
             from .models.symbolic import symbolic_call
 
             return symbolic_call(self, args, kwargs)
+        previous_mask = _populate_mask(self, args, kwargs)  # before conversion makes new arrays
         args = nest.map_structure(self._convert_input, args)
         kwargs = {k: nest.map_structure(self._convert_input, v) for k, v in kwargs.items()}
         for arg in nest.flatten(args):
@@ -399,6 +416,7 @@ class Layer:
                         outputs = fused.call_with_vjp(self, args[0], kwargs)
                 if outputs is NotImplemented:
                     outputs = self.call(*args, **kwargs)
+            outputs = _propagate_mask(self, first, outputs, previous_mask)
             if self.activity_regularizer is not None:
                 for out in nest.flatten(outputs):
                     loss = self.activity_regularizer(out)
@@ -520,6 +538,39 @@ def _leaves_of(value: Any, kind: type) -> list:
     if isinstance(value, list | tuple | set):
         return [x for v in value for x in _leaves_of(v, kind)]
     return []
+
+
+def _populate_mask(layer: Layer, args: tuple, kwargs: dict) -> Any:
+    """Keras's __call__ step 6: a `call` with a `mask` parameter, one tensor argument and no
+    mask passed gets that argument's mask. Returns the previous mask (passed, else attached)."""
+    if not args:
+        return kwargs.get("mask")
+    from .layers.core import masking
+
+    if kwargs.get("mask") is None and len(args) == 1 and "mask" in _call_params(type(layer)):
+        found = masking.masks_of(args[0])
+        if found is not None:
+            kwargs["mask"] = found
+    return kwargs["mask"] if kwargs.get("mask") is not None else masking.masks_of(args[0])
+
+
+def _propagate_mask(layer: Layer, first: Any, outputs: Any, previous_mask: Any) -> Any:
+    """Attach compute_mask's mask to the outputs of a masking layer (Keras's
+    _set_mask_metadata); warn, as Keras, when a mask reaches a layer that drops it."""
+    if not layer.supports_masking:
+        if previous_mask is not None:
+            warnings.warn(
+                f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with "
+                "a mask attached to it. However, this layer does not support masking and will "
+                "therefore destroy the mask information. Downstream layers will not see the mask.",
+                stacklevel=3,
+            )
+        return outputs
+    from .layers.core import masking
+
+    if all(masking.get_keras_mask(o) is not None for o in nest.flatten(outputs)):
+        return outputs
+    return masking.attach_masks(outputs, layer.compute_mask(first, previous_mask))
 
 
 @functools.cache

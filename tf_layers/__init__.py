@@ -21,7 +21,7 @@ from tf_layers.convolutional import (
     SeparableConv2D,
 )
 from tf_layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from tf_layers.core import Dense, Embedding
+from tf_layers.core import Dense, Embedding, Masking
 from tf_layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tf_layers.normalization import (
     BatchNormalization,
@@ -72,6 +72,7 @@ __all__ = [
     "ReLU",  # issue 9
     "Softmax",  # issue 9
     "Embedding",  # issue 9
+    "Masking",  # issue 9
     "Add",  # issue 9
     "Average",  # issue 9
     "Concatenate",  # issue 9

@@ -15,7 +15,7 @@ from .convolutional import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from .core import Dense, Embedding
+from .core import Dense, Embedding, Masking
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
     BatchNormalization,
@@ -68,6 +68,7 @@ __all__ = [
     "ReLU",  # issue 9
     "Softmax",  # issue 9
     "Embedding",  # issue 9
+    "Masking",  # issue 9
     "Add",  # issue 9
     "Average",  # issue 9
     "Concatenate",  # issue 9

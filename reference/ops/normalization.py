@@ -94,3 +94,25 @@ def scale_norm_grad(dy, x, r, gamma, centre, stat_axes: tuple, param_axes: tuple
     mean_gx = np.mean(g * x, axis=stat_axes, keepdims=True)
     dx = r * (g - (x - centre) * (r * r) * mean_gx)
     return dx, np.sum(dy * x * r, axis=other, keepdims=True)
+
+
+def masked_moments(x, mask, axes: tuple, epsilon: float = 1e-7):
+    """Computes: w = mask broadcast on x's last axis; mean = sum(w x) / (sum(w) + epsilon);
+    var = sum(w (x - mean)^2) / (sum(w) + epsilon), over `axes`, keepdims (Keras's masked
+    BatchNormalization moments, epsilon = keras.config.epsilon(); a fully masked feature gets
+    mean 0 and var 0)."""
+    w = np.broadcast_to(np.expand_dims(np.asarray(mask, bool), -1), np.shape(x))
+    zero = np.zeros((), x.dtype)
+    count = np.sum(w.astype(x.dtype), axis=axes, keepdims=True)
+    mean = np.sum(np.where(w, x, zero), axis=axes, keepdims=True) / (count + epsilon)
+    var = np.sum(np.square(np.where(w, x - mean, zero)), axis=axes, keepdims=True)
+    return mean, var / (count + epsilon)
+
+
+def synchronized_moments(x, axes: tuple):
+    """Computes: mean = sum(x) / N; var = max(sum(x^2) / N - mean^2, 0) over `axes`, keepdims
+    (Keras's cross-replica moments, which TF runs even on one device: E[x^2] - E[x]^2, which
+    cancels for inputs of large mean, unlike `moments`)."""
+    n = np.asarray(np.prod([np.shape(x)[a] for a in axes]), x.dtype)  # elements per feature
+    mean = np.sum(x, axis=axes, keepdims=True) / n
+    return mean, np.maximum(np.sum(np.square(x), axis=axes, keepdims=True) / n - np.square(mean), 0)

@@ -2,5 +2,6 @@
 
 from tf_layers.core.dense import Dense
 from tf_layers.core.embedding import Embedding
+from tf_layers.core.masking import Masking
 
-__all__ = ["Dense", "Embedding"]
+__all__ = ["Dense", "Embedding", "Masking"]

@@ -2,5 +2,6 @@
 
 from .dense import Dense
 from .embedding import Embedding
+from .masking import Masking
 
-__all__ = ["Dense", "Embedding"]
+__all__ = ["Dense", "Embedding", "Masking"]

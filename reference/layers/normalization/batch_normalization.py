@@ -102,6 +102,7 @@ class BatchNormalization(Layer):
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
         self.synchronized = synchronized
+        self.supports_masking = True
         for key, value in resolved.items():
             setattr(self, key, value)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
