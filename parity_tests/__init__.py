@@ -9,6 +9,12 @@ import os
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from .harness import DEFAULT_TOLERANCES, ParityError, ParityReport, assert_parity  # noqa: E402
+from .harness import assert_parity  # noqa: E402
+from .verdict import (  # noqa: E402
+    DEFAULT_TOLERANCES,
+    ParityError,
+    ParityReport,
+    compare_tensors,
+)
 
-__all__ = ["DEFAULT_TOLERANCES", "ParityError", "ParityReport", "assert_parity"]
+__all__ = ["DEFAULT_TOLERANCES", "ParityError", "ParityReport", "assert_parity", "compare_tensors"]
