@@ -66,7 +66,9 @@ def rule_for(func: Callable, argnum: int = 0) -> Callable:
 def full_name(func: Callable) -> str:
     """`numpy.linalg.norm`, not `np.norm`: the real module path of a function or ufunc."""
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
-    module = getattr(func, "__module__", None) or "numpy"  # ufuncs have no __module__
+    module = getattr(func, "__module__", None)
+    if module is None:  # a ufunc: NumPy's own, or one of scipy.special's
+        module = "numpy" if getattr(np, name, None) is func else "scipy.special"
     for public in ("numpy.linalg", "numpy.fft", "scipy.special", "numpy"):
         if module.startswith(public):
             module = public

@@ -7,8 +7,9 @@ import pytest
 import scipy.special as sp
 
 from reference import GradientTape, nest
-from reference.autodiff import MissingVJPError, vjp
+from reference.autodiff import MissingVJPError, rule_for, vjp
 from reference.autodiff import tracked as tape_module
+from reference.autodiff.vjps import full_name
 from reference.testing import check_grads
 
 R = np.random.default_rng(42)
@@ -606,6 +607,13 @@ ERRORS = [
     ("cross of 2-vectors", lambda a: np.cross(a, a[::-1]), (2,), NotImplementedError, "3-vectors"),
     ("eig complex", lambda a: np.linalg.eig(a * ROTATE)[0], (2, 2), TypeError, "eig.*complex"),
     ("complex result", lambda a: a * 1j, (2,), TypeError, "complex"),
+    (
+        "no rule",
+        lambda a: np.linalg.lstsq(a, a[:, 0])[0],
+        (3, 2),
+        MissingVJPError,
+        "numpy.linalg.lstsq has no VJP rule",
+    ),  # fmt: skip
     ("ufunc method", lambda a: np.add.reduce(a), (2,), MissingVJPError, "add.reduce"),
 ]
 
@@ -619,6 +627,22 @@ def test_what_has_no_gradient_raises_a_clear_error(fun, shape, error, match):
             tx = tape.watch(x)
             y = fun(tx)
         tape.gradient(y, tx)
+
+
+@pytest.mark.parametrize(
+    "func, name",
+    [
+        (np.add, "numpy.add"),
+        (sp.erf, "scipy.special.erf"),
+        (np.linalg.lstsq, "numpy.linalg.lstsq"),
+        (sp.zeta, "scipy.special.zeta"),
+    ],  # fmt: skip
+)
+def test_rule_errors_name_the_full_real_function(func, name):
+    assert full_name(func) == name
+    if func is np.linalg.lstsq:
+        with pytest.raises(KeyError, match=name):
+            rule_for(func)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
