@@ -73,10 +73,13 @@ def _cumsum_vjp(g, ans, a, axis=None, dtype=None, out=None):
 
 def _cumprod_vjp(g, ans, a, axis=None, dtype=None, out=None):
     # d ans_j / d a_i = product of a_k for k <= j, k != i (j >= i): one cumprod per i with a_i
-    # replaced by 1. O(n^2) along the axis, but exact at zeros. TF's CumprodGrad divides by a
-    # (div_no_nan), which gives 0 wherever a_i = 0: wrong there, so not followed.
+    # replaced by 1: O(n^2) along the axis, used only when some a_i = 0. TF's CumprodGrad
+    # divides by a (div_no_nan), which gives 0 wherever a_i = 0: wrong there, so not followed.
     al, back = _along_last(a, axis)
     gl = np.ravel(g) if axis is None else np.moveaxis(g, axis, -1)
+    if not np.any(al == 0):  # no zeros: sum_{j >= i} g_j ans_j / a_i, O(n), exact here
+        gy = gl * (np.ravel(ans) if axis is None else np.moveaxis(ans, axis, -1))
+        return back(np.flip(np.cumsum(np.flip(gy, -1), axis=-1), -1) / al)
     n = al.shape[-1]
     eye = np.eye(n, dtype=bool)
     replaced = np.where(eye, 1.0, np.expand_dims(al, -2))  # [..., i, k]: a with a_i -> 1
