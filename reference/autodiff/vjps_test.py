@@ -558,6 +558,12 @@ KINKS = [
         [0.0, 0.0, 1.0],
     ),  # fmt: skip
     ("sqrt at 0 is inf", np.sqrt, [0.0, 4.0], [np.inf, 0.25]),
+    (
+        "arctan2 at the origin is NaN (TF)",
+        lambda y: np.arctan2(y, np.array([0.0, 1.0])),
+        [0.0, 1.0],
+        [np.nan, 0.5],
+    ),  # fmt: skip
     ("norm at 0 is NaN (tf.norm)", np.linalg.norm, [0.0, 0.0], [np.nan, np.nan]),
 ]
 
