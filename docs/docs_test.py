@@ -1,4 +1,5 @@
-"""Every ```python block of README.md and docs/*.md runs, in order, one namespace per file."""
+"""Every ```python block of README.md, docs/*.md and docs/fr/*.md runs, in order, one namespace
+per file."""
 
 import os
 import pathlib
@@ -11,10 +12,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FILES += sorted((ROOT / "docs" / "fr").glob("*.md"))  # the seed's French walkthrough
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
 def test_code_blocks_run(path):
     blocks = BLOCK.findall(path.read_text())
     assert blocks, f"{path.name} has no python code block"

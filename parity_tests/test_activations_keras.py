@@ -1,14 +1,22 @@
 """Parity of reference.activations with keras.activations on TensorFlow: values and gradients.
 
-Every row of ROWS runs in float32 and float64 on the same seeded inputs (random points, the kinks
--3, -1, 0, 1, 3, 6, the softplus thresholds and large values). Gradients are compared for a random
+Every row of ROWS runs in float16, float32 and float64 on the same seeded inputs (random points,
+the kinks -3, -1, 0, 1, 3, 6, the softplus thresholds, tiny magnitudes +-1e-8 and +-1e-30,
+subnormals, large magnitudes +-20, +-88, +-1e4, +-inf and NaN). Gradients are compared for a random
 upstream gradient dy: TF's `tape.gradient(y, x, output_gradients=dy)` against the reference tape's
-`vjp`. The criterion is |ref - tf| <= rtol * |tf| + atol (np.testing.assert_allclose) with
+`vjp`. The criterion is |ref - tf| <= rtol * |tf| + atol (np.testing.assert_allclose: NaN where
+TF has NaN, the same infinities) with
 
-- rtol: float32 `ulps32` * eps32 (stated per row, from the measured error), float64 `rtol64`;
+- rtol: float16 `ulps16` * eps16, float32 `ulps32` * eps32 (stated per row, from the measured
+  error), float64 `rtol64`;
 - atol: `atol` * eps for values and `gatol` * eps * max|dy| for gradients, only for
   rows whose formula cancels (each says why), plus a floor of 1e-37 (float32) that covers TF's
   flush-to-zero of denormals (keras-notes 6.1).
+
+TF's CPU kernels also read subnormal float32/float64 inputs as zero (denormals-are-zero): at
+x = 1e-40 in float32, relu's gradient is 0 in TF, as at x = 0. NumPy has no such mode, so the
+reference is given the flushed input there (`_flush`); the points stay in the table to pin TF's
+behaviour. float16 subnormals are not flushed: TF computes half activations in float32.
 
 Piecewise-linear rows are EXACT: same bits as TF, values and gradients, kinks included.
 """
@@ -35,8 +43,11 @@ from keras.src import activations as keras_activations_src  # noqa: E402
 from reference import activations  # noqa: E402
 from reference.autodiff import vjp  # noqa: E402
 
-DTYPES = [np.float32, np.float64]
-FLOOR = {np.float32: 1e-37, np.float64: 1e-307}  # TF flushes denormals to zero
+DTYPES = [np.float16, np.float32, np.float64]
+FLOOR = {np.float16: 1e-7, np.float32: 1e-37, np.float64: 1e-307}  # TF flushes denormals to 0
+# TF also flushes subnormal intermediates: sigmoid(-88) = 6e-39 becomes 0, so x * sigmoid(x) is
+# -0.0 in TF and -5.3e-37 in the reference (bounded by 88 * tiny32 = 1.04e-36).
+FTZ_PRODUCT = dict(floor32=88 * float(np.finfo(np.float32).tiny))
 
 
 @dataclass(frozen=True)
@@ -46,9 +57,11 @@ class Row:
     name: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     ulps32: float = 4.0  # float32 rtol in eps32 units (values and gradients)
+    ulps16: float = 2.0  # float16 rtol in eps16 units (values and gradients)
     rtol64: float = 1e-12
     atol: float = 0.0  # values: in eps (absolute; the rows that cancel are O(1) there)
     gatol: float = 4.0  # gradients: in eps * max|dy|
+    floor32: float = FLOOR[np.float32]  # float32 absolute floor, raised only with a reason
     shape: tuple | None = None  # None: the elementwise points; else random N(0, 3**2) of this shape
     reason: str = ""
 
@@ -100,9 +113,15 @@ ROWS = [
     Row("log_sigmoid", ulps32=3, gatol=2, reason="as softplus"),
     Row("sigmoid", ulps32=4, reason="TF's float32 sigmoid is a rational approximation"),
     Row("tanh", ulps32=3, gatol=6, reason="TF's float32 tanh is a rational approximation"),
-    Row("silu", ulps32=4, gatol=8, reason="sigmoid's error, times x"),
-    Row("swish", ulps32=4, gatol=8, reason="as silu"),
-    Row("mish", ulps32=4, gatol=32, reason="TanhGrad's 1 - y**2 near y = 1, times x"),
+    Row("silu", ulps32=4, gatol=8, **FTZ_PRODUCT, reason="sigmoid's error, times x; FTZ at -88"),
+    Row("swish", ulps32=4, gatol=8, **FTZ_PRODUCT, reason="as silu"),
+    Row(
+        "mish",
+        ulps32=4,
+        gatol=32,
+        **FTZ_PRODUCT,
+        reason="TanhGrad's 1 - y**2 near y = 1, times x; FTZ at -88",
+    ),  # fmt: skip
     Row("softsign", ulps32=0, rtol64=0, reason="same division; SoftsignGrad has no cancellation"),
     Row("squareplus", ulps32=0, rtol64=0, reason="gradient 1 + x / sqrt(x**2 + b) cancels, x < 0"),
     Row("squareplus", dict(b=0.5), ulps32=0, rtol64=0, reason="as squareplus"),
@@ -141,14 +160,32 @@ def _points(dtype) -> np.ndarray:
     kinks = [-3, -1, 0, 1, 3, 6, -0.5, 0.5, -2.5, 2.5, -0.01, 0.01]
     kinks += [0.1, 0.100000001]  # float64: either side of float32(0.1), TF's cast thresholds
     thresholds = [13.9, 14.0, -13.9, -14.0, 34.0, 35.0, -34.0, -35.0]  # softplus's, both dtypes
-    large = [-100, -40, -20, 20, 40, 80]
-    return np.concatenate([kinks, thresholds, large, rng.normal(size=200) * 4]).astype(dtype)
+    large = [-100, -40, -20, 20, 40, 80, 88, -88, 1e4, -1e4]
+    tiny = [1e-8, -1e-8, 1e-30, -1e-30, *SUBNORMALS[dtype]]
+    special = [np.inf, -np.inf, np.nan]
+    with np.errstate(over="ignore"):  # 1e4 is inf in float16
+        return np.concatenate(
+            [kinks, thresholds, large, tiny, special, rng.normal(size=200) * 4]
+        ).astype(dtype)
+
+
+SUBNORMALS = {
+    np.float16: [6e-8, -6e-8, 3e-5, -3e-5],
+    np.float32: [1e-40, -1e-40, 1.4e-45, -1.4e-45],
+    np.float64: [1e-310, -1e-310, 5e-324, -5e-324],
+}
+
+
+def _flush(x: np.ndarray) -> np.ndarray:
+    """Subnormals to (signed) zero, as TF's CPU kernels read float32/float64 inputs."""
+    if x.dtype == np.float16:
+        return x
+    return np.where(np.abs(x) < np.finfo(x.dtype).tiny, x * 0, x)
 
 
 def _input(row: Row, dtype) -> np.ndarray:
     if row.shape is None:
-        x = _points(dtype)
-        return x[np.abs(x) < 80] if row.name == "exponential" else x  # finite in float32
+        return _points(dtype)
     return (np.random.default_rng(1).normal(size=row.shape) * 3).astype(dtype)
 
 
@@ -161,14 +198,16 @@ def _keras(row: Row, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _reference(row: Row, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    out, vjp_fn = vjp(lambda v: getattr(activations, row.name)(v, **row.kwargs), x)
-    (dx,) = vjp_fn(dy)
+    with np.errstate(all="ignore"):  # inf - inf and friends, as in TF's kernels
+        out, vjp_fn = vjp(lambda v: getattr(activations, row.name)(v, **row.kwargs), _flush(x))
+        (dx,) = vjp_fn(dy)
     return out, dx
 
 
 def _tolerances(row: Row, dtype) -> tuple[float, float]:
     eps = float(np.finfo(dtype).eps)
-    return (row.ulps32 * eps if dtype == np.float32 else row.rtol64), eps
+    rtol = {np.float16: row.ulps16 * eps, np.float32: row.ulps32 * eps}.get(dtype, row.rtol64)
+    return rtol, eps
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
@@ -181,12 +220,13 @@ def test_values_and_gradients_match_keras(row: Row, dtype) -> None:
     y_ref, dx_ref = _reference(row, x, dy)
     rtol, eps = _tolerances(row, dtype)
     assert y_ref.dtype == dtype and dx_ref.dtype == dtype
+    floor = row.floor32 if dtype == np.float32 else FLOOR[dtype]
     np.testing.assert_allclose(
-        y_ref, y_tf, rtol=rtol, atol=FLOOR[dtype] + row.atol * eps,
+        y_ref, y_tf, rtol=rtol, atol=floor + row.atol * eps,
         err_msg=f"values of {row} ({row.reason})",
     )  # fmt: skip
     np.testing.assert_allclose(
-        dx_ref, dx_tf, rtol=rtol, atol=FLOOR[dtype] + row.gatol * eps * np.max(np.abs(dy)),
+        dx_ref, dx_tf, rtol=rtol, atol=floor + row.gatol * eps * np.max(np.abs(dy)),
         err_msg=f"gradients of {row} ({row.reason})",
     )  # fmt: skip
 

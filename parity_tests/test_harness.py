@@ -299,14 +299,14 @@ ROWS = [
     Row("gather (IndexedSlices gradient)", _cls(Gathered), _cls(TfGathered), dtype="float32"),
     # A finding of this verdict: np.expm1's VJP is g * (ans + 1), which loses the digits of
     # exp(x) when ans ~ -1 (celu at x = -5.1: 2.6% off in float16); TF uses g * exp(x).
+    # Fixed since: reference.activations.celu differentiates expm1 with TF's Expm1Grad.
     Row(
-        "celu float16 gradient where expm1 ~ -1 (reference VJP bug, expected to fail)",
+        "celu float16 gradient where expm1 ~ -1 (was a reference VJP bug)",
         _ref("Activation", activation="celu"),
         _keras("Activation", activation="celu"),
         dtype="float16",
         x=np.array([[4.082, -5.113]]),
         seed=3,
-        fails_at="d input 0",
     ),
     Row(
         "BatchNormalization, gradients w.r.t. moving statistics",

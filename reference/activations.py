@@ -1,10 +1,22 @@
 """Activation functions: `keras.activations` (Keras 3.15.1) as its TensorFlow backend computes them.
 
-Every function is plain NumPy on its argument, so the reference GradientTape differentiates it
-through its VJP table. Formulas are chosen so that the tape's kink conventions reproduce TF's
-gradients (keras-notes section 7): `np.where` routes by its condition, `np.maximum`/`np.minimum`
-ties go to the first argument, `np.clip` passes the gradient at its bounds. Python float constants
-keep float16/32 inputs in their dtype (NumPy's weak scalar promotion).
+Two kinds of functions, as in TF:
+- Where Keras calls one TF op that has a gradient kernel of its own (Relu, Relu6, LeakyRelu, Elu,
+  Selu, Softplus, Softsign, Sigmoid, Tanh, Softmax, LogSoftmax, and tf.nn.silu's custom
+  gradient), the function is a tape `primitive` whose VJP, registered right below it, is that
+  kernel's formula computed from the same quantity (the output y where TF uses the output):
+  SeluGrad is `where(y < 0, g * (y + scale * alpha), g * scale)`, so at x = -1e-8 in float32,
+  where exp(x) - 1 rounds to y = 0, the gradient is `scale * g`, as TF's. `rule_for(fn)` hands
+  the same rule to hand-written layer VJPs (Dense).
+- Where Keras composes several TF ops (hard_sigmoid, gelu, celu, mish, ...), the function is
+  plain NumPy on its argument and the tape differentiates it through its VJP table. Formulas are
+  chosen so that the tape's kink conventions reproduce TF's gradients (keras-notes section 7):
+  `np.where` routes by its condition, `np.maximum`/`np.minimum` ties go to the first argument,
+  `np.clip` passes the gradient at its bounds.
+Rules use np.* only and select with np.where (never multiply by a mask: an infinite upstream
+gradient must stay finite off-branch, as in TF's kernels), so they can be traced again for
+higher-order gradients. Python float constants keep float16/32 inputs in their dtype (NumPy's
+weak scalar promotion).
 
 Keras on TF rounds some Python constants to float32 before they meet a float64 tensor (`tf.cast`
 of a Python float, and the float32 `alpha` attribute of `LeakyRelu`); the reference does the same
@@ -21,6 +33,8 @@ from typing import Any
 import numpy as np
 from scipy.special import erfc, expit
 
+from .autodiff import defvjp, primitive
+
 Array = Any  # np.ndarray, or the tape's tracked array that follows NumPy's dispatch
 
 
@@ -35,11 +49,15 @@ def _keep_float16(y: Array, x: Array) -> Array:
     return y.astype(x.dtype) if x.dtype == np.float16 else y
 
 
+@primitive
 def _relu(x: Array) -> Array:
-    # max(0, x), with x SECOND: the tape gives a tie to the first argument, so the gradient is 0 at
-    # 0 (and at NaN), as TF's ReluGrad; NaN propagates as in tf.nn.relu. (np.where would be ~10x
-    # slower on random signs: it branches per element.)
-    return np.maximum(0, x)  # an int 0 keeps int inputs int, as tf.nn.relu
+    # tf.nn.relu. np.maximum propagates NaN, as TF; an int 0 keeps int inputs int.
+    return np.maximum(0, x)
+
+
+# ReluGrad(g, y): from the output, g * (y > 0): 0 at the kink and at NaN. TF's kernel multiplies
+# by the mask (it does not select), so an infinite g gives NaN where y <= 0, and so does this.
+defvjp(_relu, lambda g, ans, x: g * (ans > 0))
 
 
 def relu(
@@ -71,29 +89,43 @@ def relu(
     return y
 
 
+@primitive
 def leaky_relu(x: Array, negative_slope: float = 0.2) -> Array:
     """Leaky ReLU.
 
-    Computes: where(x > 0, x, negative_slope * x), gradient negative_slope at 0
+    Computes: where(x > 0, x, negative_slope * x)
+    VJP: where(x > 0, g, negative_slope * g) (LeakyReluGrad, from the input)
     Keras: keras.activations.leaky_relu (tf.nn.leaky_relu, whose slope is a float32 attribute:
         float64 inputs see float32(0.2) = 0.2000000029802322).
     """
     return np.where(x > 0, x, x * _f32(negative_slope))
 
 
+defvjp(
+    leaky_relu, lambda g, ans, x, negative_slope=0.2: np.where(x > 0, g, g * _f32(negative_slope))
+)
+
+
+@primitive
 def relu6(x: Array) -> Array:
     """ReLU capped at 6.
 
-    Computes: min(max(x, 0), 6), with gradient 0 at both 0 and 6 (Relu6Grad: 0 < x < 6).
+    Computes: min(max(x, 0), 6)
+    VJP: g * ((y > 0) & (y < 6)) (Relu6Grad, from the output: 0 at 0 and at 6; a mask
+        product, as TF's kernel, so an infinite g gives NaN off the linear piece)
     Keras: keras.activations.relu6 (tf.nn.relu6).
     """
     return np.where(x <= 0, 0, np.where(x >= 6, 6, x))
+
+
+defvjp(relu6, lambda g, ans, x: g * ((ans > 0) & (ans < 6)))
 
 
 def softmax(x: Array, axis: int | tuple[int, ...] | None = -1) -> Array:
     """Softmax over `axis` (an int, a tuple of ints, or None for all axes).
 
     Computes: e / sum(e, axis) with e = exp(x - max(x, axis))
+    VJP: (g - sum(g * y, axis)) * y (SoftmaxGrad, from the output)
     Keras: keras.activations.softmax (tf.nn.softmax; a tuple axis is transposed to the end first).
     Differences: float rounding only (Eigen's summation order). No `_keras_logits` attribute.
     """
@@ -104,47 +136,80 @@ def softmax(x: Array, axis: int | tuple[int, ...] | None = -1) -> Array:
             "likely not what you intended. Did you mean to use a sigmoid instead?",
             stacklevel=2,
         )
+    return _softmax(x, axis)
+
+
+@primitive
+def _softmax(x: Array, axis: Any) -> Array:
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+defvjp(_softmax, lambda g, ans, x, axis: (g - np.sum(g * ans, axis=axis, keepdims=True)) * ans)
+
+
+@primitive
 def log_softmax(x: Array, axis: int | tuple[int, ...] | None = -1) -> Array:
     """Logarithm of the softmax over `axis` (an int, a tuple of ints, or None for all axes).
 
     Computes: s - log(sum(exp(s), axis)) with s = x - max(x, axis)
+    VJP: g - sum(g, axis) * exp(y) (LogSoftmaxGrad, from the output)
     Keras: keras.activations.log_softmax (tf.nn.log_softmax).
     """
     s = x - np.max(x, axis=axis, keepdims=True)
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 
+defvjp(
+    log_softmax,
+    lambda g, ans, x, axis=-1: g - np.sum(g, axis=axis, keepdims=True) * np.exp(ans),
+)
+
+
 def elu(x: Array, alpha: float = 1.0) -> Array:
     """Exponential linear unit.
 
     Computes: where(x < 0, exp(x) - 1, x), then where(x > 0, ., alpha * .) if alpha != 1
+    VJP: where(y < 0, g * (y + 1), g) (EluGrad, from the output y of tf.nn.elu), then the
+        tape's where for alpha != 1. Gradient 1 at 0 (alpha if alpha != 1), and 1 wherever
+        exp(x) - 1 rounds to 0 (x = -1e-8 in float32), as TF.
     Keras: keras.activations.elu (tf.nn.elu, whose kernel uses exp(x) - 1, not expm1).
-    Differences: TF's EluGrad uses (y + 1) * dy for y < 0; the tape's exp(x) * dy differs
-        by rounding (absolute, below eps * |dy|). Gradient at 0 is 1 (alpha if alpha != 1), as TF.
     """
-    # exp's argument is clamped at 0: an inf in the unselected branch would make its zero
-    # cotangent 0 * inf = nan in the gradient.
-    y = np.where(x < 0, np.exp(np.minimum(x, 0.0)) - 1.0, x)
+    y = _elu(x)
     return y if alpha == 1 else np.where(x > 0, y, float(alpha) * y)
+
+
+@primitive
+def _elu(x: Array) -> Array:
+    # tf.nn.elu. exp's argument is clamped at 0 so the unselected branch never overflows.
+    return np.where(x < 0, np.exp(np.minimum(x, 0.0)) - 1.0, x)
+
+
+defvjp(_elu, lambda g, ans, x: np.where(ans < 0, g * (ans + 1.0), g))
 
 
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SELU_SCALE_ALPHA = 1.7580993408473768599402175208123  # scale * alpha, alpha = 1.6732632423543772
 
 
+@primitive
 def selu(x: Array) -> Array:
     """Scaled exponential linear unit.
 
     Computes: where(x < 0, 1.7580993408473769 * (exp(x) - 1), 1.0507009873554805 * x)
-    Keras: keras.activations.selu (tf.nn.selu; gradient `scale` at 0).
-    Differences: SeluGrad uses (y + scale_alpha) * dy for y < 0; rounding only, as for elu.
+    VJP: where(y < 0, g * (y + 1.7580993408473769), g * 1.0507009873554805) (SeluGrad, from the
+        output): `scale` at 0 and wherever exp(x) - 1 rounds to 0, exactly 0 where y rounds to
+        -scale * alpha (x = -20 in float32), as TF.
+    Keras: keras.activations.selu (tf.nn.selu).
     """
-    y_neg = _SELU_SCALE_ALPHA * (np.exp(np.minimum(x, 0.0)) - 1.0)  # clamped: see elu
+    y_neg = _SELU_SCALE_ALPHA * (np.exp(np.minimum(x, 0.0)) - 1.0)  # clamped: see _elu
     return np.where(x < 0, y_neg, _SELU_SCALE * x)
+
+
+defvjp(
+    selu,
+    lambda g, ans, x: np.where(ans < 0, g * (ans + _SELU_SCALE_ALPHA), g * _SELU_SCALE),
+)
 
 
 # TF's Softplus kernel: threshold = log(eps) + 2 in the input's precision. TF evaluates float16 in
@@ -156,28 +221,34 @@ _SOFTPLUS_THRESHOLD = {
 }
 
 
+@primitive
 def softplus(x: Array) -> Array:
     """Softplus, thresholded like TF's kernel.
 
     Computes: where(x > -t, x, where(x < t, exp(x), log1p(exp(x)))), t = log(eps) + 2
+    VJP: g * sigmoid(x) everywhere, thresholds included (TF's registered Softplus gradient)
     Keras: keras.activations.softplus (tf.math.softplus): softplus(14.0) == 14.0 in float32.
-    Differences: TF's gradient is sigmoid(x) everywhere; the tape differentiates the branch
-        taken, so beyond the thresholds it gives 1 or exp(x) (relative error < e**2 * eps).
     """
     t = _SOFTPLUS_THRESHOLD.get(np.dtype(x.dtype), _SOFTPLUS_THRESHOLD[np.dtype(np.float64)])
     e = np.exp(np.minimum(x, -t))  # clamped so the unselected log1p branch never overflows
     return np.where(x > -t, x, np.where(x < t, e, np.log1p(e)))
 
 
+defvjp(softplus, lambda g, ans, x: g * sigmoid(x))
+
+
+@primitive
 def softsign(x: Array) -> Array:
     """Softsign.
 
     Computes: x / (|x| + 1)
+    VJP: g / (|x| + 1)**2 (SoftsignGrad, from the input)
     Keras: keras.activations.softsign (tf.nn.softsign).
-    Differences: SoftsignGrad is dy / (|x| + 1)**2; the tape's two terms cancel for large |x|
-        (absolute error below eps * |dy|).
     """
     return x / (np.abs(x) + 1.0)
+
+
+defvjp(softsign, lambda g, ans, x: g / np.square(np.abs(x) + 1.0))
 
 
 def soft_shrink(x: Array, threshold: float = 0.5) -> Array:
@@ -199,14 +270,23 @@ def sparse_plus(x: Array) -> Array:
     return np.where(x <= -1, 0.0, np.where(x < 1, 0.25 * np.square(x + 1.0), x))
 
 
+@primitive
 def silu(x: Array) -> Array:
     """Sigmoid linear unit (swish).
 
     Computes: x * sigmoid(x)
+    VJP: g * (s * (1 + x * (1 - s))), s = sigmoid(x) (tf.nn.silu's custom gradient)
     Keras: keras.activations.silu / swish (tf.nn.silu).
-    Differences: TF's custom gradient s * (1 + x * (1 - s)) is the tape's, up to rounding.
     """
     return x * sigmoid(x)
+
+
+def _silu_vjp(g: Array, ans: Array, x: Array) -> Array:
+    s = sigmoid(x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+defvjp(silu, _silu_vjp)
 
 
 def squareplus(x: Array, b: float = 4) -> Array:
@@ -235,10 +315,19 @@ def celu(x: Array, alpha: float = 1.0) -> Array:
     """Continuously differentiable exponential linear unit.
 
     Computes: max(x, 0) + alpha * expm1(min(x, 0) / alpha)
-    Keras: keras.activations.celu (tf.maximum / tf.minimum: both ties at 0 pass, gradient 2 there).
+    Keras: keras.activations.celu (tf.maximum / tf.minimum: both ties at 0 pass, gradient 2 there;
+        tf.math.expm1, whose registered gradient is g * exp(x): not 0 where expm1 rounds to -1).
     """
     alpha = float(alpha)
-    return np.maximum(x, 0.0) + alpha * np.expm1(np.minimum(x, 0.0) / alpha)
+    return np.maximum(x, 0.0) + alpha * _expm1(np.minimum(x, 0.0) / alpha)
+
+
+@primitive
+def _expm1(x: Array) -> Array:
+    return np.expm1(x)
+
+
+defvjp(_expm1, lambda g, ans, x: g * np.exp(x))  # TF's _Expm1Grad (math_grad.py)
 
 
 def glu(x: Array, axis: int = -1) -> Array:
@@ -255,14 +344,19 @@ def glu(x: Array, axis: int = -1) -> Array:
     return a * sigmoid(b)
 
 
+@primitive
 def tanh(x: Array) -> Array:
     """Hyperbolic tangent.
 
     Computes: tanh(x)
+    VJP: g * (1 - y * y) (TanhGrad, from the output)
     Keras: keras.activations.tanh (tf.nn.tanh).
     Differences: TF's float32 kernel is a rational approximation (<= 5 ulp from libm).
     """
     return np.tanh(x)
+
+
+defvjp(tanh, lambda g, ans, x: g * (1.0 - ans * ans))
 
 
 def tanh_shrink(x: Array) -> Array:
@@ -277,10 +371,11 @@ def tanh_shrink(x: Array) -> Array:
 def hard_tanh(x: Array) -> Array:
     """Hard tanh.
 
-    Computes: clip(x, -1, 1), gradient 1 at x = +-1 (clip_by_value passes its bounds)
-    Keras: keras.activations.hard_tanh.
+    Computes: max(min(x, 1), -1), gradient 1 at x = +-1 and 0 at NaN
+    Keras: keras.activations.hard_tanh (tf.clip_by_value, which TF builds from minimum and
+        maximum: ties pass the gradient, NaN sends it to the constant bound).
     """
-    return np.clip(x, -1.0, 1.0)
+    return np.maximum(np.minimum(x, 1.0), -1.0)
 
 
 def hard_shrink(x: Array, threshold: float = 0.5) -> Array:
@@ -301,15 +396,20 @@ def threshold(x: Array, threshold: float, default_value: float) -> Array:
     return np.where(x > float(threshold), x, float(default_value))
 
 
+@primitive
 def sigmoid(x: Array) -> Array:
     """Logistic sigmoid.
 
     Computes: 1 / (1 + exp(-x))
-    Keras: keras.activations.sigmoid (tf.nn.sigmoid; SigmoidGrad is dy * y * (1 - y)).
+    VJP: g * y * (1 - y) (SigmoidGrad, from the output)
+    Keras: keras.activations.sigmoid (tf.nn.sigmoid).
     Differences: TF's float32 kernel is a rational approximation (<= 6 ulp), flushes denormals
         and attaches `_keras_logits`; the reference returns a plain array.
     """
     return _keep_float16(expit(x), x)
+
+
+defvjp(sigmoid, lambda g, ans, x: g * ans * (1.0 - ans))
 
 
 def sparse_sigmoid(x: Array) -> Array:

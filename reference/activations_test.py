@@ -485,3 +485,55 @@ def test_get_none_callables_and_unknown_identifiers():
 def test_relu_family_keeps_integer_inputs_integer(fn):
     y = fn(np.arange(-3, 5, dtype=np.int32))
     assert y.dtype == np.int32 and y.min() == 0
+
+
+# -- gradients from TF's own kernels (nn_grad.py / math_grad.py), where the traced formula
+# and the kernel formula part ways. Expected values: the kernel formulas, written out by hand.
+SCALE32 = np.float32(SELU_SCALE)
+TF_KERNEL_POINTS = [
+    # (name, x, dtype, expected dx for dy = 0.36, why)
+    (
+        "selu",
+        -1e-8,
+        np.float32,
+        np.float32(0.36) * SCALE32,
+        "exp(x) - 1 rounds to y = 0: g * scale",
+    ),
+    ("selu", -20.0, np.float32, 0.0, "y rounds to -scale * alpha: g * (y + scale * alpha) = 0"),
+    ("elu", -1e-8, np.float32, 0.36, "y = 0: the y >= 0 branch, g"),
+    ("elu", -20.0, np.float32, 0.0, "y = -1 exactly: g * (y + 1) = 0"),
+    ("sigmoid", 40.0, np.float32, 0.0, "y = 1 exactly: g * y * (1 - y) = 0"),
+    ("tanh", 20.0, np.float32, 0.0, "y = 1 exactly: g * (1 - y * y) = 0"),
+    ("softplus", 40.0, np.float32, 0.36, "past the threshold: g * sigmoid(x), sigmoid(40) = 1"),
+    ("softplus", -40.0, np.float64, 0.36 * math.exp(-40.0) / (1 + math.exp(-40.0)), "g * sigmoid"),
+]
+
+
+@pytest.mark.parametrize("name, x, dtype, expected, why", TF_KERNEL_POINTS)
+def test_gradients_come_from_tensorflows_kernel_formulas(name, x, dtype, expected, why):
+    xs = np.array([x], dtype)
+    _, vjp_fn = vjp(getattr(A, name), xs)
+    (dx,) = vjp_fn(np.array([0.36], dtype))
+    np.testing.assert_allclose(dx, [expected], rtol=float(np.finfo(dtype).eps), atol=0, err_msg=why)
+
+
+def test_relu_kernels_multiply_by_their_mask_as_tensorflow():
+    # ReluGrad and Relu6Grad compute g * mask: an infinite upstream gradient gives NaN off the
+    # linear piece (TF: relu_grad([inf] * 3, [-1, 0, 1]) = [nan, nan, inf]).
+    x = np.array([-1.0, 0.0, 1.0, 6.0, 7.0])
+    for fn, expected in ((A.relu, [np.nan, np.nan, np.inf, np.inf, np.inf]),
+                         (A.relu6, [np.nan, np.nan, np.inf, np.nan, np.nan])):  # fmt: skip
+        _, vjp_fn = vjp(fn, x)
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(vjp_fn(np.full(5, np.inf))[0], expected)
+
+
+@pytest.mark.parametrize("name", ["relu6", "leaky_relu", "selu", "softplus", "softsign", "silu",
+                                  "sigmoid", "tanh", "log_softmax"])  # fmt: skip
+def test_rule_for_hands_layers_the_traced_rule(name):
+    from reference.autodiff import rule_for
+
+    x = np.random.default_rng(3).normal(size=(3, 4)) * 3
+    dy = np.random.default_rng(4).normal(size=(3, 4))
+    y, vjp_fn = vjp(getattr(A, name), x)
+    np.testing.assert_array_equal(rule_for(getattr(A, name))(dy, y, x), vjp_fn(dy)[0])

@@ -5,11 +5,23 @@ dtype of `Layer` (and so of its compute dtype and of `add_weight`), of `Variable
 an initializer, and of initializers called without a dtype; later, the epsilon of losses and the
 data format of convolutions.
 
+Layers read floatx through the global dtype policy, as Keras 3 does, and Keras 3 fixes that
+policy the first time a layer asks for it: `set_floatx("float64")` changes new layers only if no
+layer was created before it (or after `set_dtype_policy`). Measured on Keras 3.15.1:
+
+    keras.layers.Layer(); keras.config.set_floatx("float64")
+    keras.layers.Layer().dtype                 # 'float32': the policy was fixed at float32
+    keras.initializers.GlorotUniform()((2,))   # float64: initializers read floatx() itself
+
+So call `set_floatx` first thing, or `set_dtype_policy(name)` to change the layers' default at
+any time (the same two calls work on `keras.config`). Keras 2 (tf_keras) reads floatx each time.
+
 Keras: keras.config.floatx / set_floatx, epsilon / set_epsilon, image_data_format /
-    set_image_data_format (keras/src/backend/config.py). Like Keras, the values are plain
-    process-wide settings: a layer built before `set_floatx` keeps the dtype it was created with.
+    set_image_data_format (keras/src/backend/config.py), dtype_policy / set_dtype_policy
+    (keras/src/dtype_policies/dtype_policy.py).
 Differences: NumPy has no bfloat16, so `set_floatx("bfloat16")` raises ValueError; `set_epsilon`
-    accepts only a finite number >= 0 (Keras stores whatever it is given, even a string).
+    accepts only a finite number >= 0 (Keras stores whatever it is given, even a string); the
+    dtype policy is a dtype name (no DTypePolicy objects, no mixed precision).
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import numbers
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
+_DTYPE_POLICY: str | None = None  # fixed from floatx() at its first read, as Keras 3's
 
 _FLOATX_CHOICES = ("float16", "float32", "float64")
 _DATA_FORMATS = ("channels_first", "channels_last")
@@ -50,6 +63,33 @@ def set_floatx(value: str) -> None:
             f"Expected one of {list(_FLOATX_CHOICES)}"
         )
     _FLOATX = value
+
+
+def dtype_policy() -> str:
+    """The layers' default dtype: fixed from floatx() at the first call, unless set.
+
+    Keras: keras.config.dtype_policy (which returns a DTypePolicy; here its name).
+    """
+    global _DTYPE_POLICY
+    if _DTYPE_POLICY is None:
+        _DTYPE_POLICY = _FLOATX
+    return _DTYPE_POLICY
+
+
+def set_dtype_policy(policy: str) -> None:
+    """Set the layers' default dtype: "float16", "float32" or "float64".
+
+    Keras: keras.config.set_dtype_policy (which also takes mixed policies and DTypePolicy
+        objects).
+    """
+    global _DTYPE_POLICY
+    name = getattr(policy, "name", policy)
+    if not isinstance(name, str) or name not in _FLOATX_CHOICES:
+        raise ValueError(
+            "reference.config.set_dtype_policy: expected the name of a float dtype. "
+            f"Received: policy={policy!r}. Expected one of {list(_FLOATX_CHOICES)}"
+        )
+    _DTYPE_POLICY = name
 
 
 def epsilon() -> float:
@@ -119,9 +159,11 @@ def standardize_data_format(data_format: str | None) -> str:
 
 
 __all__ = [
+    "dtype_policy",
     "epsilon",
     "floatx",
     "image_data_format",
+    "set_dtype_policy",
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import config as _config
 from . import constraints, initializers, nest, regularizers
 from .autodiff import tape as _tape
 from .autodiff.tracked import TrackedArray, is_recording
@@ -30,6 +31,8 @@ def _scope() -> list:
 def _policy_name(dtype: Any, layer: str) -> str:
     if isinstance(dtype, dict):  # a serialized DTypePolicy
         dtype = dtype.get("config", {}).get("name")
+    # None: the global dtype policy, as Keras 3 (fixed from floatx() at its first read).
+    dtype = _config.dtype_policy() if dtype is None else dtype
     name = standardize_dtype(getattr(dtype, "name", dtype), "dtype")
     if name not in FLOAT_DTYPES:
         raise ValueError(

@@ -1,8 +1,20 @@
 # ruff: noqa: UP008
-"""The seed of this project: the `MyDenseLayer` of TensorFlow's "Custom layers" tutorial.
+"""The tutorial layers this project grew from, on TensorFlow: the seed's `CustomDense`, then the
+`MyDenseLayer` of TensorFlow's English "Custom layers" guide.
 
-The tutorial was written for Keras 2. On today's TensorFlow, `tf.keras` is Keras 3, whose
-`add_weight` takes `shape` as its first positional argument, so the verbatim class fails at build:
+`CustomDense` is the layer of the French tutorial "Couche personnalisée avec activation" (the
+seed; docs/fr/couche-personnalisee.md): `units`, a `kernel` and a `bias` created in `build` with
+the tutorial's own `add_weight` calls, and `call` = `tf.matmul(inputs, self.kernel) + self.bias`
+under the activation the tutorial's title announces, looked up in `tf_layers.activations` (raw
+tf ops, as the reference port looks it up in `reference.activations`: stock Keras Dense, the
+third oracle, brings Keras's own activations). `verbatim_seed_source` holds the tutorial's
+two snippets; `make_keras2_seed_layer` runs them verbatim on Keras 2 (`tf_keras`), and
+`CustomDense` is the same class on Keras 3, with the one change Keras 3 forces: `name=` as a
+keyword in `add_weight`.
+
+The English guide's `MyDenseLayer` was also written for Keras 2. On today's TensorFlow,
+`tf.keras` is Keras 3, whose `add_weight` takes `shape` as its first positional argument, so
+the verbatim class fails at build:
 
     ValueError: `name` must be passed as a keyword argument. Received: add_weight('kernel', ...).
     Use: add_weight(shape=..., name='kernel').
@@ -19,7 +31,106 @@ import types
 
 import tensorflow as tf
 
-_tf_matmul = tf.matmul  # for the Keras 2 namespace below, whose local `tf` shadows this module's
+from tf_layers import activations
+
+_tf_matmul = tf.matmul  # for the Keras 2 namespaces below, whose local `tf` shadows this module's
+
+#: The seed tutorial's two snippets ("Couche personnalisée avec activation"), in its own words.
+verbatim_seed_source = """\
+def build(self, input_shape):
+    self.kernel = self.add_weight(
+        "kernel",
+        shape=[input_shape[-1], self.units],
+        initializer="glorot_uniform",
+        trainable=True
+    )
+    self.bias = self.add_weight(
+        "bias",
+        shape=[self.units],
+        initializer="zeros",
+        trainable=True
+    )
+
+def call(self, inputs):
+    return tf.matmul(inputs, self.kernel) + self.bias
+"""
+
+
+# fmt: off
+class CustomDense(tf.keras.layers.Layer):
+    def __init__(self, units, activation=None):
+        super().__init__()
+        self.units = units
+        self.activation = activations.get(activation)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=[input_shape[-1], self.units],
+            initializer="glorot_uniform",
+            trainable=True
+        )
+        self.bias = self.add_weight(
+            name="bias",
+            shape=[self.units],
+            initializer="zeros",
+            trainable=True
+        )
+
+    def call(self, inputs):
+        return self.activation(tf.matmul(inputs, self.kernel) + self.bias)
+# fmt: on
+
+
+CustomDense.__doc__ = """The seed tutorial's layer on Keras 3: the smallest real Dense.
+
+    Computes: y = activation(x @ kernel + bias), kernel (in, units) glorot_uniform, bias zeros.
+    Keras: keras.layers.Dense(units, activation=activation), weight for weight.
+    Differences: from the tutorial, `name=` as a keyword in both add_weight calls (Keras 3
+        refuses a positional name) and the activation the title announces; from Dense, no
+        use_bias, initializer, regularizer, constraint or dtype arguments (the dtype comes from
+        keras.config.floatx()).
+    """
+
+
+def make_keras2_seed_layer(units: int, activation=None):
+    """Builds the seed layer on Keras 2 (`tf_keras`) with the tutorial's snippets verbatim.
+
+    Computes: y = activation(x @ kernel + bias), as `CustomDense`.
+    Keras: the tutorial as it ran with TF_USE_LEGACY_KERAS=1 (tf.keras -> tf_keras).
+    Differences: none in build; call applies the activation to the tutorial's expression.
+    """
+    import tf_keras
+
+    tf = types.SimpleNamespace(keras=tf_keras, matmul=_tf_matmul)
+
+    # fmt: off
+    class CustomDense(tf.keras.layers.Layer):
+        def __init__(self, units, activation=None):
+            super().__init__()
+            self.units = units
+            self.activation = activations.get(activation)
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(
+                "kernel",
+                shape=[input_shape[-1], self.units],
+                initializer="glorot_uniform",
+                trainable=True
+            )
+            self.bias = self.add_weight(
+                "bias",
+                shape=[self.units],
+                initializer="zeros",
+                trainable=True
+            )
+
+        def call(self, inputs):
+            return self.activation(tf.matmul(inputs, self.kernel) + self.bias)
+    # fmt: on
+
+    return CustomDense(units, activation)
+
 
 #: The tutorial's class, character for character (TensorFlow guide "Custom layers").
 verbatim_tutorial_source = """\
