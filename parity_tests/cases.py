@@ -265,6 +265,22 @@ CASES: list[Case] = [
     Case("SeparableConv1D", dict(filters=3, kernel_size=3, dilation_rate=2, padding="same"),
          (2, 9, 2)),
     Case("SeparableConv1D", dict(filters=3, kernel_size=2, strides=3, padding="same"), (2, 8, 2)),
+    # UpSampling, ZeroPadding, Cropping (issue 8). Bilinear UpSampling2D is checked in
+    # test_conv_keras.py: TF's ResizeBilinear computes in float32 whatever the dtype, so float64
+    # TF is no float64 truth for it (2e-7 apart).
+    Case("UpSampling1D", dict(size=3), (2, 4, 3)),
+    Case("UpSampling2D", dict(), (2, 3, 4, 2)),
+    Case("UpSampling2D", dict(size=(1, 3), data_format="channels_first"), (1, 2, 3, 4)),
+    Case("UpSampling3D", dict(size=(1, 2, 3), data_format="channels_first"), (1, 2, 2, 3, 2)),
+    Case("UpSampling3D", dict(), (1, 2, 2, 2, 3)),
+    Case("ZeroPadding1D", dict(padding=(1, 2)), (2, 4, 3)),
+    Case("ZeroPadding2D", dict(padding=((1, 2), (0, 3))), (2, 3, 4, 2)),
+    Case("ZeroPadding2D", dict(padding=2, data_format="channels_first"), (1, 2, 3, 3)),
+    Case("ZeroPadding3D", dict(padding=(1, 0, 2)), (1, 2, 2, 3, 2)),
+    Case("Cropping1D", dict(cropping=(1, 2)), (2, 5, 3)),
+    Case("Cropping2D", dict(cropping=((1, 0), (1, 2))), (2, 4, 5, 2)),
+    Case("Cropping2D", dict(cropping=1, data_format="channels_first"), (1, 2, 4, 3)),
+    Case("Cropping3D", dict(cropping=1, data_format="channels_first"), (1, 2, 3, 4, 5)),
     # --- end of convolutions (issue 8)
     # --- Folded from test_tf_twins.py (inputs normal(1.5, 2): a mean far from 0 exercises
     # centering). Rows the reference cannot run (masks) compare the twin with stock Keras only.

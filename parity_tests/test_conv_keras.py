@@ -4,7 +4,8 @@
   float32, through the harness's one verdict;
 - TF's max-pool tie rule on inputs full of ties, gradient for gradient;
 - 3D pooling in float32 (TF has no float64 3D pooling kernel, so the table rows cannot use
-  stock Keras there).
+  stock Keras there);
+- bilinear UpSampling2D: TF's ResizeBilinear computes in float32 whatever the input dtype.
 """
 
 import keras
@@ -127,3 +128,41 @@ def test_3d_pooling_float32_against_keras(name, config, shape):
     np.testing.assert_allclose(np.asarray(y), y_tf.numpy(), rtol=tol, atol=tol)
     tol = 0 if exact and not overlapping else 1e-6
     np.testing.assert_allclose(dx, dx_tf, rtol=tol, atol=tol)
+
+
+def test_bilinear_weights_are_tfs_half_pixel_rule():
+    """[0, 1] upsampled by 2 with half-pixel centers: u = (i + 0.5) / 2 - 0.5 = -0.25 (clamped
+    to 0), 0.25, 0.75, 1.25 (clamped to 1)."""
+    x = np.array([0.0, 1.0]).reshape(1, 2, 1, 1)
+    y = layers.UpSampling2D((2, 1), interpolation="bilinear", dtype="float64")(x)
+    np.testing.assert_array_equal(np.ravel(y), [0.0, 0.25, 0.75, 1.0])
+
+
+@pytest.mark.parametrize(
+    "config, shape",
+    [
+        (dict(size=(2, 3)), (2, 3, 4, 2)),
+        (dict(size=(3, 2), data_format="channels_first"), (1, 2, 3, 4)),
+        (dict(size=(4, 4)), (1, 5, 2, 3)),
+    ],
+    ids=str,
+)
+def test_bilinear_upsampling_float32_against_keras(config, shape):
+    """TF rounds its interpolation weights and sums to float32 (also for float64 inputs): the
+    reference in float32 is within a few float32 ulps of it (1e-6 relative)."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype("float32")
+    ours = layers.UpSampling2D(interpolation="bilinear", **config)
+    theirs = keras.layers.UpSampling2D(interpolation="bilinear", **config)
+    dy = rng.standard_normal(theirs.compute_output_shape(shape)).astype("float32")
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y_tf = theirs(xt)
+    dx_tf = tape.gradient(y_tf, xt, output_gradients=dy).numpy()
+    with reference.GradientTape() as tape:
+        tx = tape.watch(x)
+        y = ours(tx)
+    dx = np.asarray(tape.gradient(y, tx, dy))
+    np.testing.assert_allclose(np.asarray(y), y_tf.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dx, dx_tf, rtol=1e-6, atol=1e-6)

@@ -48,6 +48,17 @@ from .regularization import (
     SpatialDropout3D,
 )
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
+from .reshaping import (  # issue 8
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 
 __all__ = [
     "Activation",
@@ -100,7 +111,6 @@ __all__ = [
     "MaxPooling1D",  # issue 8
     "MaxPooling2D",  # issue 8
     "MaxPooling3D",  # issue 8
-]
     "Conv1DTranspose",  # issue 8
     "Conv2DTranspose",  # issue 8
     "Conv3DTranspose",  # issue 8
@@ -108,3 +118,13 @@ __all__ = [
     "DepthwiseConv2D",  # issue 8
     "SeparableConv1D",  # issue 8
     "SeparableConv2D",  # issue 8
+    "Cropping1D",  # issue 8
+    "Cropping2D",  # issue 8
+    "Cropping3D",  # issue 8
+    "UpSampling1D",  # issue 8
+    "UpSampling2D",  # issue 8
+    "UpSampling3D",  # issue 8
+    "ZeroPadding1D",  # issue 8
+    "ZeroPadding2D",  # issue 8
+    "ZeroPadding3D",  # issue 8
+]
