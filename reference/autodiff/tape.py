@@ -178,7 +178,9 @@ class GradientTape:
                 raise ValueError(
                     f"`output_gradients` has {len(flat)} entries but `target` has {len(targets)}."
                 )
-            seeds = [_seed(t, g, raw) for t, g, raw in zip(targets, flat, flatten(target))]
+            seeds = [
+                _seed(t, g, raw) for t, g, raw in zip(targets, flat, flatten(target), strict=True)
+            ]
         flat_sources = flatten(sources)
         results = self._gradients(targets, seeds, flat_sources, zero)
         self._finish()
@@ -296,7 +298,8 @@ class GradientTape:
     def _gradients(self, targets, seeds, flat_sources, zero: bool) -> list:
         leaf_lists = [self._source_leaves(s) for s in flat_sources]
         all_leaves = [lf for leaves in leaf_lists for lf in leaves]
-        found = dict(zip([lf._id for lf in all_leaves], self._backward(targets, seeds, all_leaves)))
+        grads = self._backward(targets, seeds, all_leaves)
+        found = dict(zip([lf._id for lf in all_leaves], grads, strict=True))
         results = []
         for s, leaves in zip(flat_sources, leaf_lists, strict=True):
             parts = [found[lf._id] for lf in leaves if found[lf._id] is not None]

@@ -218,8 +218,10 @@ defvjp(np.imag, _unary(lambda g, ans, x: zeros_for(g)))
 
 # -- functions whose derivative is zero wherever it exists (TF returns no gradient for them) --
 NONDIFFERENTIABLE.update(
-    {np.sign, np.floor, np.ceil, np.rint, np.trunc, np.round, np.around, np.fix, np.zeros_like,
+    {np.floor, np.ceil, np.rint, np.trunc, np.round, np.around, np.fix, np.zeros_like,
      np.ones_like, np.empty_like, np.full_like, np.heaviside, np.floor_divide, np.signbit,
      np.spacing, np.nextafter}
 )  # fmt: skip
+# TF's SignGrad returns zeros (not None): the value is connected, its derivative is 0.
+defvjp(np.sign, _unary(lambda g, ans, x: zeros_for(g)))
 NONDIFFERENTIABLE.discard(np.copysign)  # it has a real derivative (above): |a| times a sign

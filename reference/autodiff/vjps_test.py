@@ -50,6 +50,7 @@ ELEMENTWISE = [
     ("multiply", np.multiply, [normal(2, 3, 4), normal(3, 1)]),
     ("divide", np.divide, [normal(3, 4), positive(4)]),
     ("negative", np.negative, [normal(3)]),
+    ("sign (zero, connected: TF's SignGrad)", lambda x: np.sign(x) * x, [normal(3)]),
     ("positive", np.positive, [normal(3)]),
     ("power", np.power, [positive(3, 4), normal(4)]),
     ("float_power", np.float_power, [positive(3), normal(3)]),
