@@ -241,9 +241,87 @@ class RootMeanSquaredError(Mean):
         return np.sqrt(super().result())
 
 
+class _Confusion(Metric):
+    """Counts at each threshold: a prediction is positive when y_pred > threshold (Keras's
+    update_confusion_matrix_variables; y_true is cast to bool, sample weights broadcast)."""
+
+    _KINDS: tuple = ()
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if top_k is not None:
+            raise ValueError(f"{type(self).__name__}: top_k is not supported by the reference.")
+        self.init_thresholds, self.class_id = thresholds, class_id
+        listed = isinstance(thresholds, list | tuple)
+        self.thresholds = (
+            list(thresholds) if listed else [0.5 if thresholds is None else thresholds]
+        )
+        for t in self.thresholds:
+            if not 0 <= t <= 1:
+                raise ValueError(f"Threshold values must be in [0, 1]. Received: {thresholds}")
+        self._scalar = not listed
+        for kind in self._KINDS:
+            setattr(self, kind, self.add_variable((len(self.thresholds),), name=kind))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _same_rank(_plain(y_true), _plain(y_pred).astype(self.dtype))
+        if self.class_id is not None:
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
+        if np.any((y_pred < 0) | (y_pred > 1)):
+            raise ValueError(f"{type(self).__name__}: predictions must be in [0, 1].")
+        truth = y_true.astype(bool)
+        w = (
+            np.ones_like(y_pred)
+            if sample_weight is None
+            else np.broadcast_to(
+                _same_rank(y_pred, np.asarray(sample_weight, self.dtype))[1], y_pred.shape
+            )
+        )
+        for i, t in enumerate(self.thresholds):
+            positive = y_pred > t
+            counts = {"true_positives": truth & positive, "false_positives": ~truth & positive,
+                      "false_negatives": truth & ~positive}  # fmt: skip
+            for kind in self._KINDS:
+                var = getattr(self, kind)
+                value = var.numpy()
+                value[i] += np.sum(w * counts[kind], dtype=self.dtype)
+                var.assign(value)
+
+    def _ratio(self, num, other):
+        num, den = getattr(self, num).value, getattr(self, num).value + getattr(self, other).value
+        out = np.where(den > 0, num / np.where(den > 0, den, 1), 0).astype(self.dtype)
+        return out[0] if self._scalar else out
+
+
+class Precision(_Confusion):
+    """Computes: tp / (tp + fp) at each threshold (0.5 by default), tp and fp weighted counts.
+
+    Keras: keras.metrics.Precision(thresholds=None, top_k=None, class_id=None, name=None).
+    Differences: top_k is not supported.
+    """
+
+    _KINDS = ("true_positives", "false_positives")
+
+    def result(self):
+        return self._ratio("true_positives", "false_positives")
+
+
+class Recall(_Confusion):
+    """Computes: tp / (tp + fn) at each threshold (0.5 by default).
+
+    Keras: keras.metrics.Recall(thresholds=None, top_k=None, class_id=None, name=None).
+    Differences: top_k is not supported.
+    """
+
+    _KINDS = ("true_positives", "false_negatives")
+
+    def result(self):
+        return self._ratio("true_positives", "false_negatives")
+
+
 _CLASSES = [Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
             TopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError,
-            Mean, Sum]  # fmt: skip
+            Mean, Sum, Precision, Recall]  # fmt: skip
 _FUNCTIONS = [accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
               top_k_categorical_accuracy]  # fmt: skip
 _BY_NAME: dict[str, Any] = {c.__name__: c for c in _CLASSES}
