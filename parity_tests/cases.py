@@ -142,19 +142,18 @@ CASES: list[Case] = [
     Case("Reshape", dict(target_shape=(4, -1)), (2, 3, 4)),
     Case("Permute", dict(dims=(2, 3, 1)), (2, 3, 4, 5)),
     Case("RepeatVector", dict(n=3), (2, 4)),
-    # The noise layers at training=False are the identity (training=True: test_core_layers_keras).
-    *[
-        Case(name, config, shape, training=False)
-        for name, config, shape in (
-            ("Dropout", dict(rate=0.5), (4, 5)),
-            ("SpatialDropout1D", dict(rate=0.5), (2, 3, 4)),
-            ("SpatialDropout2D", dict(rate=0.5), (2, 3, 3, 4)),
-            ("SpatialDropout3D", dict(rate=0.5), (2, 2, 2, 2, 3)),
-            ("GaussianNoise", dict(stddev=0.5), (4, 5)),
-            ("GaussianDropout", dict(rate=0.5), (4, 5)),
-            ("AlphaDropout", dict(rate=0.5), (4, 5)),
-        )
-    ],
+    # The noise layers at training=False (the identity). Their training=True rows live in
+    # test_core_layers_keras: the harness's sensitivity rerun of the oracle would draw new
+    # noise there, which widens its bound until any draw passes.
+    *[Case(name, {**config, "seed": 11}, shape, training=False) for name, config, shape in (
+        ("Dropout", dict(rate=0.5), (4, 5)),
+        ("SpatialDropout1D", dict(rate=0.5), (2, 3, 4)),
+        ("SpatialDropout2D", dict(rate=0.5), (2, 3, 3, 4)),
+        ("SpatialDropout3D", dict(rate=0.5), (2, 2, 2, 2, 3)),
+        ("GaussianNoise", dict(stddev=0.5), (4, 5)),
+        ("GaussianDropout", dict(rate=0.5), (4, 5)),
+        ("AlphaDropout", dict(rate=0.5), (4, 5)),
+    )],  # fmt: skip
     Case("BatchNormalization", dict(), (6, 5, 3), training=True, mask_shape=(6, 5)),
     Case("BatchNormalization", dict(axis=1), (4, 3, 5), training=True, mask_shape=(4, 3),
          reason="the mask broadcasts on the last axis whatever `axis` is"),  # fmt: skip

@@ -1,8 +1,9 @@
 """Regularization layers of the TF twins, in raw TensorFlow ops.
 
 Every twin's `call` takes the random draw explicitly (`noise=`: the U[0, 1) draw for the
-dropouts, the Gaussian draw for the noise layers), so that parity tests feed both sides the
-same randomness; without it the twin draws its own with tf.random.stateless_* from `seed`.
+dropouts, the Gaussian draw for the noise layers), so that parity tests can feed both sides the
+same randomness; without it the twin draws its own as Keras does: tf.random.stateless_* with
+the seed [seed, n] at its n-th draw.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ class _Noisy(keras.layers.Layer):
     def _draw(self, kind, shape, dtype, a, b, noise):
         if noise is not None:
             return tf.cast(noise, dtype)
-        self._count = getattr(self, "_count", 0) + 1
-        seed = [self.seed or 0, self._count]
+        # Keras's SeedGenerator: state [seed, n] at the n-th draw (from 0), floormod 2**31 - 2.
+        count = getattr(self, "_count", 0)
+        self._count = count + 1
+        seed = [(self.seed or 0) % (2**31 - 2), count]
         if kind == "uniform":
             return tf.random.stateless_uniform(shape, seed, dtype=dtype)
         return tf.random.stateless_normal(shape, seed, mean=a, stddev=b, dtype=dtype)
@@ -169,7 +172,7 @@ class AlphaDropout(_Noisy):
         shape = inputs.shape.as_list()
         if self.noise_shape is not None:
             shape = [s if n is None else n for n, s in zip(self.noise_shape, shape, strict=True)]
-        u = self._draw("uniform", shape, inputs.dtype, 0.0, 1.0, noise)
+        u = self._draw("uniform", shape, tf.as_dtype(keras.config.floatx()), 0.0, 1.0, noise)
         kept = tf.cast(u >= self.rate, inputs.dtype)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5

@@ -1,40 +1,39 @@
-"""The random stream of the noise layers: a seed per layer, a counter per draw, bits from
-`reference.initializers._draw` (the project's one source of random bits)."""
+"""The random stream of the noise layers: Keras's SeedGenerator (state [seed, counter], one
+step per draw) and TF's stateless kernels, both from reference.random (the one place the
+reference draws random bits)."""
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 
-from ...initializers import _draw
-
-_MODULUS = 2**31 - 2  # Keras folds seeds into [0, 2**31 - 2)
-_STRIDE = 1_000_003  # a prime: consecutive draws of one seed get distinct keys
+from ... import random as _random
 
 
 class NoiseStream:
-    """A layer's seed and the number of draws made so far (Keras's SeedGenerator state
-    [seed, counter]).
+    """A layer's seed generator and its draws, as Keras's noise layers make them.
 
-    Computes: draw n (from 0) uses the key (seed + n * 1_000_003) mod (2**31 - 2).
-    Keras: keras.random.SeedGenerator(seed); each call draws with the state, then adds [0, 1].
-    Differences: the bits are NumPy's Philox keyed as above, not TF's stateless Philox: the
-      same seed gives the same noise in the reference every time, but not Keras's noise.
-      Parity tests hand the reference's noise to the TF twin explicitly.
+    Computes: draw n (from 0) uses the stateless seed floormod([seed, n], 2**31 - 2);
+    uniform: tf.random.stateless_uniform's [0, 1) values; normal: tf.random.stateless_normal.
+    Keras: keras.random.SeedGenerator(seed) and keras.random.uniform / normal / dropout.
+    Differences: none in the uniform bits (bit-exact); normal values within a few ulp (libm).
     """
 
     def __init__(self, seed: int | None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"`seed` argument should be an integer. Received: seed={seed!r}")
         # As Keras: an unseeded generator takes its seed from Python's `random` at construction.
-        self.seed = random.randint(1, 10**9) if seed is None else seed
-        self.count = 0
+        self.generator = _random.SeedGenerator(seed)
 
-    def draw(self, kind: str, shape: tuple, dtype, a: float, b: float) -> np.ndarray:
-        key = (self.seed + self.count * _STRIDE) % _MODULUS
-        self.count += 1
-        return _draw(kind, tuple(int(d) for d in shape), key, np.dtype(dtype), a, b)
+    @property
+    def count(self) -> int:
+        """Draws made so far."""
+        return int(self.generator.state[1])
+
+    def uniform(self, shape: tuple, dtype) -> np.ndarray:
+        seed = _random.draw_seed(self.generator)
+        return _random.stateless_uniform_unit(tuple(int(d) for d in shape), seed, dtype)
+
+    def normal(self, shape: tuple, dtype, mean: float, stddev: float) -> np.ndarray:
+        seed = _random.draw_seed(self.generator)
+        return _random.stateless_normal(tuple(int(d) for d in shape), seed, mean, stddev, dtype)
 
 
 def check_rate(layer: str, name: str, value, top_inclusive: bool = True) -> float:

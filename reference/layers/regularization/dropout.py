@@ -29,7 +29,7 @@ class Dropout(Layer):
     Computes: training and rate > 0: y = dropout(x, rate, u), u ~ U[0, 1) of `noise_shape`
     (None entries take the input's sizes); rate == 1 gives zeros; otherwise y = x.
     Keras: keras.layers.Dropout(rate, noise_shape=None, seed=None); no weights.
-    Differences: the random bits are the reference's (NoiseStream), not TF's.
+    Randomness: Keras's, bit for bit (NoiseStream: SeedGenerator(seed), one step per call).
 
     Input shape: any.  Output shape: same as input.
     """
@@ -51,7 +51,7 @@ class Dropout(Layer):
 
     def noise(self, shape: tuple, dtype) -> np.ndarray:
         """The next U[0, 1) draw of this layer's stream, of the noise shape for `shape`."""
-        return self._stream.draw("uniform", self._noise_shape(shape), dtype, 0.0, 1.0)
+        return self._stream.uniform(self._noise_shape(shape), dtype)
 
     def call(self, inputs, training=False):
         if not (training and self.rate > 0):

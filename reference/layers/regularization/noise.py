@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import config
 from ...layer import Layer
 from ._noise import NoiseStream, check_rate, concrete_noise_shape
 
@@ -50,7 +51,7 @@ class GaussianNoise(_NoiseLayer):
 
     def noise(self, shape: tuple, dtype) -> np.ndarray:
         """The next N(0, stddev^2) draw of this layer's stream."""
-        return self._stream.draw("normal", shape, dtype, 0.0, self.stddev)
+        return self._stream.normal(shape, dtype, 0.0, self.stddev)
 
     def call(self, inputs, training=False):
         if training and self.stddev > 0:
@@ -72,7 +73,7 @@ class GaussianDropout(_NoiseLayer):
     def noise(self, shape: tuple, dtype) -> np.ndarray:
         """The next N(1, rate / (1 - rate)) draw of this layer's stream."""
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return self._stream.draw("normal", shape, dtype, 1.0, stddev)
+        return self._stream.normal(shape, dtype, 1.0, stddev)
 
     def call(self, inputs, training=False):
         if training and self.rate > 0:
@@ -96,13 +97,13 @@ class AlphaDropout(_NoiseLayer):
 
     def noise(self, shape: tuple, dtype) -> np.ndarray:
         """The next U[0, 1) draw of this layer's stream, of the noise shape for `shape`."""
-        return self._stream.draw("uniform", concrete_noise_shape(self.noise_shape, shape), dtype,
-                                 0.0, 1.0)  # fmt: skip
+        return self._stream.uniform(concrete_noise_shape(self.noise_shape, shape), dtype)
 
     def call(self, inputs, training=False):
         if not (training and self.rate > 0):
             return inputs
-        kept = (self.noise(np.shape(inputs), inputs.dtype) >= self.rate).astype(inputs.dtype)
+        # Keras draws keras.random.uniform(noise_shape) in floatx(), whatever the input dtype.
+        kept = (self.noise(np.shape(inputs), config.floatx()) >= self.rate).astype(inputs.dtype)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * self.rate
