@@ -219,3 +219,44 @@ def test_masking_layer_with_masked_timesteps(oracle):
     ours = get_keras_mask(reference.layers.Masking()(x))
     np.testing.assert_array_equal(ours, theirs._keras_mask.numpy())
     assert not ours[2].any() and ours[0].tolist() == [True, False, True, True]
+
+
+CONFIGS = [
+    ("LayerNormalization", dict()),
+    ("LayerNormalization", dict(axis=[1, 2], epsilon=1e-5, center=False)),
+    ("RMSNormalization", dict()),
+    ("GroupNormalization", dict(groups=2)),
+    ("UnitNormalization", dict(axis=[1])),
+    ("Dropout", dict(rate=0.2, noise_shape=(None, 1), seed=3)),
+    ("SpatialDropout1D", dict(rate=0.2)),
+    ("SpatialDropout2D", dict(rate=0.2, data_format="channels_first")),
+    ("SpatialDropout3D", dict(rate=0.2)),
+    ("GaussianNoise", dict(stddev=0.1)),
+    ("GaussianDropout", dict(rate=0.1)),
+    ("AlphaDropout", dict(rate=0.1)),
+    ("Embedding", dict(input_dim=4, output_dim=2, mask_zero=True)),
+    ("Masking", dict(mask_value=-1.0)),
+    ("ReLU", dict(max_value=2.0)),
+    ("LeakyReLU", dict()),
+    ("PReLU", dict(shared_axes=[1])),
+    ("ELU", dict()),
+    ("Softmax", dict(axis=1)),
+    ("Add", dict()),
+    ("Concatenate", dict(axis=1)),
+    ("Dot", dict(axes=(1, 2), normalize=True)),
+    ("Flatten", dict()),
+    ("Reshape", dict(target_shape=(2, -1))),
+    ("Permute", dict(dims=(2, 1))),
+    ("RepeatVector", dict(n=2)),
+]
+
+
+@pytest.mark.parametrize("name,config", CONFIGS, ids=[f"{c[0]}{c[1]}" for c in CONFIGS])
+def test_constructor_defaults_and_config_match_keras(name, config):
+    """Same arguments and defaults: get_config agrees with Keras's key for key (the name and
+    the dtype policy's serialization aside)."""
+    ours = getattr(reference.layers, name)(**config).get_config()
+    theirs = getattr(keras.layers, name)(**config).get_config()
+    for c in (ours, theirs):
+        c.pop("name"), c.pop("dtype", None)
+    assert ours == theirs

@@ -87,8 +87,6 @@ class ELU(_Elementwise):
 
     Computes: y = x if x > 0 else alpha * (exp(x) - 1).
     Keras: keras.layers.ELU(alpha=1.0).
-    Differences: get_config includes `alpha` (Keras 3.15's ELU.get_config drops it, so its
-      from_config round trip resets alpha to 1).
     """
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any):

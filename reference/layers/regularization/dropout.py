@@ -92,7 +92,8 @@ class _SpatialDropout(Dropout):
         return (shape[0], *ones, shape[-1])
 
     def get_config(self) -> dict:
-        config_ = {k: v for k, v in super().get_config().items() if k != "noise_shape"}
+        # Keras's BaseSpatialDropout builds its config by hand: no `trainable`, dtype a string.
+        config_ = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
         return {**config_, "data_format": self.data_format}
 
 
