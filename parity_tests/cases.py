@@ -351,6 +351,22 @@ CASES: list[Case] = [
         dtypes=("float32",),
         dtype_arg=False,
     ),  # the tutorial's constructor has no dtype argument
+    # --- the seed layer and TF's activation-gradient kernels (issue 5)
+    # reference.examples.CustomDense vs its TF original (tf_layers.examples); no dtype argument:
+    # the harness sets floatx and the dtype policy. Its third oracle, stock keras.layers.Dense,
+    # is parity_tests/test_seed_layer_keras.py (keras.layers has no CustomDense to look up).
+    *[Case("CustomDense", dict(units=4, activation=a), (6, 5), keras=False, dtype_arg=False)
+      for a in (None, "relu", "tanh", "selu", "softmax")],  # fmt: skip
+    # Activations whose gradient is TF's own kernel, at tiny (x ~ 1e-8) and large (x ~ 30)
+    # scales. The float64-truth verdict accepts a float32 gradient closer to the truth than TF's,
+    # so it cannot tell TF's kernel formula from the traced one (selu at -1e-8: 1.0507 g vs
+    # 1.7581 g); test_activations_keras.py compares with Keras's gradients in the same dtype at
+    # those points, +-inf, NaN, subnormals and the kinks.
+    *[Case("Activation", dict(activation=a), (4, 6), dtypes=ALL_FLOATS, x_std=std,
+           reason="tiny and large input scales")
+      for a in ("selu", "elu", "sigmoid", "tanh", "softplus", "softsign", "silu", "relu6")
+      for std in (1e-8, 30.0)],  # fmt: skip
+    # --- end of issue 5
 ]
 
 
