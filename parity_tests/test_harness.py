@@ -112,6 +112,16 @@ class HalvedInTraining(reference.Layer):
         return x * self.w * (0.5 if training else 1.0)
 
 
+class TfScaleNumpy(reference.Layer):
+    """x * w, right in both modes."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=input_shape[-1:], name="w")
+
+    def call(self, x, training=None):
+        return x * self.w
+
+
 class TfScale(tf.keras.layers.Layer):
     def build(self, input_shape):
         self.w = self.add_weight(shape=input_shape[-1:], name="w")
@@ -158,6 +168,13 @@ class MixedSignBug16(MixedSignBug32):
 
 class TfMixed16(TfMixed):
     big = 1.0
+
+
+class TfNoisyScale(TfScale):
+    """A random oracle: x * w plus fresh noise on every call."""
+
+    def call(self, x, training=None):
+        return x * self.w + tf.random.normal(tf.shape(x), dtype=x.dtype) * 1e-3
 
 
 class Upcast(reference.Layer):
@@ -290,6 +307,15 @@ ROWS = [
         dtype="float32",
         fails_at="output",
         says="dtype float64 (ours) vs float32 (TF)",
+    ),
+    Row(
+        "a random oracle earns no sensitivity allowance",
+        _cls(TfScaleNumpy),
+        _cls(TfNoisyScale),
+        dtype="float32",
+        training=False,
+        fails_at="output",
+        says="oracle not deterministic",
     ),
     # Correct layers that must pass.
     Row("small component, right sign", _cls(Mixed), _cls(TfMixed), dtype="float32"),
