@@ -11,7 +11,8 @@ watched explicitly on both tapes) for a random upstream gradient. Layers whose `
 The verdict, per tensor (no tolerance is tuned per case). S, the oracle's sensitivity, is
 max|oracle64(x~, w~) - oracle64(x, w)| with every float input and weight nudged by one rounding
 of the tested dtype, x~ = x (1 + eps u), u ~ U(-1, 1): what a backward-stable implementation
-may differ by. It is computed only when a tensor fails without it (it can only widen a bound).
+may differ by. It is computed only when a tensor fails without it (it can only widen a bound),
+and only for an oracle that a rerun on the same values reproduces (not for random layers).
 
 - float64: max|ours - tf| <= FLOAT64_RTOL * max|tf| + C_TF * S (1e-10 norm-wise: more is a
   bug; S matters only where a tensor cancels to ~eps of its terms).
