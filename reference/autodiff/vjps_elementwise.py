@@ -93,7 +93,8 @@ defvjp(np.ldexp, lambda g, ans, x, n, *a, **k: np.ldexp(g, n))
 # -- exponentials and logarithms ---------------------------------------------------------------
 defvjp(np.exp, _unary(lambda g, ans, x: g * ans))
 defvjp(np.exp2, _unary(lambda g, ans, x: g * ans * _LN2))
-defvjp(np.expm1, _unary(lambda g, ans, x: g * (ans + 1)))
+# g * exp(x), as TF's Expm1Grad: ans + 1 would lose the digits of exp(x) where expm1(x) ~ -1.
+defvjp(np.expm1, _unary(lambda g, ans, x: g * np.exp(x)))
 defvjp(np.log, _unary(lambda g, ans, x: g / x))
 defvjp(np.log2, _unary(lambda g, ans, x: g / (x * _LN2)))
 defvjp(np.log10, _unary(lambda g, ans, x: g / (x * np.log(10.0))))
