@@ -395,3 +395,10 @@ def test_values_kept_after_the_tape_pin_no_graph():
         tracemalloc.stop()
     # one step's graph holds ~400 kB (inputs, pre-activations, outputs): 50 pinned would be 20 MB
     assert grown < 1_000_000, grown
+
+
+def test_expm1_gradient_keeps_exp_digits_where_the_value_is_near_minus_one():
+    x = np.array([-20.0, -8.0], np.float32)  # expm1(x) + 1 rounds to 0 and to 3.35e-4 here
+    with GradientTape() as tape:
+        y = np.expm1(tape.watch(x))
+    np.testing.assert_allclose(tape.gradient(y, x), np.exp(x.astype(np.float64)), rtol=1e-6)
