@@ -32,7 +32,7 @@ def test_first_step_by_hand(opt, expected):
 
 
 def test_slot_names_follow_keras():
-    layer = reference.layers.Dense(2)
+    layer = reference.layers.Dense(2, name="dense")  # explicit: auto names depend on order
     layer(np.zeros((1, 3), "float32"))
     opt = optimizers.Adam(amsgrad=True, name="adam")
     opt.build(layer.trainable_weights)
