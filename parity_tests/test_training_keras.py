@@ -107,13 +107,11 @@ ROWS = [
      dict(loss="sparse_categorical_crossentropy", metrics=["accuracy"])),
     (mlp, "classes", ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
      dict(loss="sparse_categorical_crossentropy", metrics=["accuracy"])),
-    (mlp, "classes", ("RMSprop", {"centered": True, "clipnorm": 1.0}),
-     dict(loss="sparse_categorical_crossentropy")),
     (bn_net, "regression", ("Adam", {"learning_rate": 0.01}), dict(loss="mse", metrics=["mae"])),
     (residual_two_outputs, "two", ("Adam", {"learning_rate": 0.01}),
      dict(loss=["mse", "sparse_categorical_crossentropy"], loss_weights=[0.5, 2.0])),
 ]  # fmt: skip
-ROW32_BN = (bn_net_no_bias, *ROWS[3][1:])
+ROW32_BN = (bn_net_no_bias, *ROWS[2][1:])
 CASES = [(row, "float64") for row in ROWS] + [(ROWS[0], "float32"), (ROW32_BN, "float32")]
 TOL = {"float64": 1e-9, "float32": 1e-5}
 
