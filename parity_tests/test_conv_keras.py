@@ -19,8 +19,10 @@ import reference
 from parity_tests import assert_parity
 from reference import layers
 
+# Draws per dtype: grouped draws make stock Keras compile with XLA (~1 s each on 2 busy cores),
+# so this is what the suite's time allows.
 SETTINGS = settings(
-    max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
 
 
