@@ -95,6 +95,8 @@ def _run(name, kwargs, floatx, schedule=None):
             getattr(S, cls)(*args, **skw),
             getattr(R, cls)(*args, **skw),
         )
+    # explicit names: auto names ("sgd_3") depend on what the process created before
+    k_kw["name"] = r_kw["name"] = name.lower()
     k_opt, r_opt = getattr(keras.optimizers, name)(**k_kw), getattr(optimizers, name)(**r_kw)
     for step in grads:
         g = [x.astype(floatx) for x in step]
