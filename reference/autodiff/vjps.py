@@ -55,7 +55,16 @@ def primitive(fn: Callable) -> Callable:
 def rule_for(func: Callable, argnum: int = 0) -> Callable:
     """The registered VJP of `func` for positional argument `argnum`, as
     rule(g, ans, *args, **kwargs) -> gradient: what a layer's hand-written VJP calls to share
-    one formula with the traced path (Dense uses its activation's rule)."""
+    one formula with the traced path (Dense uses its activation's rule).
+
+    A function that, called with its defaults, is exactly one primitive with fixed extra
+    arguments says so with `func._primitive_call = (primitive, extra_args)` (relu is _relu,
+    softmax is _softmax(x, -1)): its rule is that primitive's.
+    """
+    call = getattr(func, "_primitive_call", None)
+    if call is not None:
+        primitive_rule, extra = rule_for(call[0], argnum), tuple(call[1])
+        return lambda g, ans, *args, **kwargs: primitive_rule(g, ans, *args, *extra, **kwargs)
     raw = getattr(func, "_primitive_fn", func)
     rule = VJP_RULES.get(raw)
     if rule is None:
