@@ -57,6 +57,7 @@ _KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "traina
 _BOOKKEEPING = frozenset(
     {"_trainable_variables", "_non_trainable_variables", "_layers", "_losses", "_auto_config"}
 )
+_CONTAINERS = frozenset({list, tuple, dict, set})
 _LOCKED = (
     "You cannot add new elements of state (variables or sub-layers) to a layer that is already "
     "built. All state must be created in the `__init__()` method or in the `build()` method."
@@ -157,8 +158,10 @@ class Layer:
 
     def _sublayers(self) -> list[Layer]:
         """Direct sub-layers in first-assignment order (those appended to lists later too)."""
+        # Plain containers (and layers) only: the type test is cheaper than a union isinstance,
+        # and this runs on every call.
         for key, value in list(self.__dict__.items()):
-            if key in _BOOKKEEPING or not isinstance(value, Layer | list | tuple | dict | set):
+            if not (type(value) in _CONTAINERS or isinstance(value, Layer)) or key in _BOOKKEEPING:
                 continue
             for layer in _leaves_of(value, Layer):
                 if layer is not self and layer not in self._layers:
