@@ -117,13 +117,21 @@ def _group(dy: np.ndarray, groups: int) -> np.ndarray:
 def conv_forward(x, kernel, strides, pads, dilation, groups=1):
     """`conv`, also returning the im2col matrix (the residual the kernel gradient reuses)."""
     cols, out = _columns(x, kernel.shape[:-2], strides, dilation, pads, groups)
-    y = np.matmul(cols, _grouped_kernel(kernel, groups))
+    y = _gemm(cols, _grouped_kernel(kernel, groups))
     return _ungroup(y, x.shape[0], out), cols
+
+
+def _gemm(a, b):
+    """a @ b over the leading group axis; one 2D np.dot when there is one group (OpenBLAS's
+    stacked-matmul path is slower for the tall, skinny products of a convolution)."""
+    if a.shape[0] == 1:
+        return np.dot(a[0], b[0])[None]
+    return np.matmul(a, b)
 
 
 def kernel_grad_from_columns(cols, dy, kernel_shape, groups=1):
     """dkernel = cols^T @ dy per group, back in (*K, Cg, O) layout."""
-    g = np.matmul(cols.transpose(0, 2, 1), _group(dy, groups))  # (G, prod(K) * Cg, O/G)
+    g = _gemm(cols.transpose(0, 2, 1), _group(dy, groups))  # (G, prod(K) * Cg, O/G)
     *k, cg, o = kernel_shape
     g = g.reshape(groups, math.prod(k), cg, o // groups).transpose(1, 2, 0, 3)
     return g.reshape(kernel_shape)
@@ -151,7 +159,7 @@ def conv_transpose(dy, kernel, x_shape, strides, pads, dilation, groups=1):
     kernel_size, cg = kernel.shape[:-2], kernel.shape[-2]
     out = dy.shape[1:-1]
     w = _grouped_kernel(kernel, groups)  # (G, prod(K) * Cg, Og)
-    dcols = np.matmul(_group(dy, groups), w.transpose(0, 2, 1))  # (G, M, prod(K) * Cg)
+    dcols = _gemm(_group(dy, groups), w.transpose(0, 2, 1))  # (G, M, prod(K) * Cg)
     kp = math.prod(kernel_size)
     dcols = (
         dcols.reshape(groups, -1, kp, cg).transpose(1, 2, 0, 3).reshape(n, *out, *kernel_size, c)
