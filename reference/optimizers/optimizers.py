@@ -86,13 +86,26 @@ class Adam(Optimizer):
         b2_power = np.power(_cast(self.beta_2, dtype), t)
         m, v = self._slot(self._momentums, variable), self._slot(self._velocities, variable)
         alpha = learning_rate * np.sqrt(1 - b2_power) / (1 - b1_power)
-        m.assign(m.value + (gradient - m.value) * (1 - self.beta_1))
-        v.assign(v.value + (np.square(gradient) - v.value) * (1 - self.beta_2))
+        # Keras's expressions, evaluated in place on fresh arrays (the same roundings, fewer
+        # temporaries): m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), m * alpha / (sqrt(v) + eps)
+        new_m = gradient - m.value
+        new_m *= 1 - self.beta_1
+        new_m += m.value
+        new_v = np.square(gradient)
+        new_v -= v.value
+        new_v *= 1 - self.beta_2
+        new_v += v.value
+        m.assign(new_m)
+        v.assign(new_v)
         if self.amsgrad:
             v_hat = self._slot(self._velocity_hats, variable)
-            v_hat.assign(np.maximum(v_hat.value, v.value))
-            v = v_hat
-        variable.assign(variable.value - (m.value * alpha) / (np.sqrt(v.value) + self.epsilon))
+            new_v = np.maximum(v_hat.value, new_v)
+            v_hat.assign(new_v)  # read below, never written
+        denominator = np.sqrt(new_v)
+        denominator += self.epsilon
+        step = new_m * alpha  # new_m now belongs to the slot: never written after assign
+        step /= denominator
+        variable.assign(variable.value - step)
 
 
 class AdamW(Adam):
