@@ -260,3 +260,20 @@ def test_constructor_defaults_and_config_match_keras(name, config):
     for c in (ours, theirs):
         c.pop("name"), c.pop("dtype", None)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("tail", ["Dense", "Activation", "Dense+tape"])
+def test_dense_and_activation_pass_masks_through_as_keras(tail):
+    x = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    masks = []
+    for lib in (keras, reference):
+        embed = lib.layers.Embedding(5, 3, mask_zero=True)
+        last = lib.layers.Activation("relu") if tail == "Activation" else lib.layers.Dense(2)
+        if tail == "Dense+tape" and lib is reference:
+            with reference.GradientTape():
+                y = last(embed(x))
+        else:
+            y = last(embed(x))
+        masks.append(np.asarray(getattr(y, "_keras_mask", None)))
+    np.testing.assert_array_equal(masks[1], masks[0])
+    np.testing.assert_array_equal(masks[0], x != 0)

@@ -91,7 +91,7 @@ class TrackedArray(np.lib.mixins.NDArrayOperatorsMixin):
     silently); `.numpy()` leaves the tape on purpose.
     """
 
-    __slots__ = ("value", "_id")
+    __slots__ = ("value", "_id", "_keras_mask")  # _keras_mask: as Keras's tensors (masks)
 
     def __init__(self, value: Any):
         value = np.asarray(value)
@@ -100,6 +100,7 @@ class TrackedArray(np.lib.mixins.NDArrayOperatorsMixin):
             value.flags.writeable = False
         self.value = value
         self._id = next(_ids)
+        self._keras_mask = None
 
     # -- NumPy protocols: every NumPy call on a tracked value goes through `apply`.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):

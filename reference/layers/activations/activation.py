@@ -19,6 +19,7 @@ class Activation(Layer):
         activation = activations.get(activation)  # a bad name fails before any state exists
         super().__init__(**kwargs)
         self.activation = activation
+        self.supports_masking = True  # as Keras
         self.built = True  # no state: Keras builds it at construction (_build_at_init)
 
     def call(self, inputs):

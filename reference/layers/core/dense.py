@@ -99,6 +99,7 @@ class Dense(Layer):
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
         self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True  # as Keras: the mask passes through unchanged
 
     def build(self, input_shape: tuple) -> None:
         self.kernel = self.add_weight(

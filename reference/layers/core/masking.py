@@ -5,8 +5,8 @@ reads it (passing it as `mask=` when `call` takes one) and, if that layer suppor
 attaches `compute_mask(inputs, previous_mask)` to its outputs. A NumPy array takes no
 attributes, so a masked output is returned as a `MaskedArray` view: the same data, with
 `_keras_mask` set. Anything computed from it is a plain ndarray again (a new tensor in TF has
-no mask either). Under a recording tape the output is a TrackedArray, whose slots take no
-attribute: the mask rides on the array it wraps (see set_keras_mask).
+no mask either). Under a recording tape the output is a TrackedArray, which has a
+`_keras_mask` slot of its own.
 """
 
 from __future__ import annotations
@@ -32,30 +32,21 @@ class MaskedArray(np.ndarray):
 
 def get_keras_mask(x: Any):
     """The mask attached to `x` (None if none): Keras's backend.get_keras_mask."""
-    mask = getattr(x, "_keras_mask", None)
-    if mask is None and hasattr(x, "value") and isinstance(x.value, MaskedArray):
-        mask = x.value._keras_mask  # a TrackedArray around a masked array
-    return mask
+    return getattr(x, "_keras_mask", None)
 
 
 def set_keras_mask(x: Any, mask) -> Any:
     """`x` with `mask` attached: a MaskedArray view of a plain array (returned), or, for a
-    TrackedArray, its wrapped array swapped for a masked view of the same data (returned as is).
-
-    Differences: Keras sets the attribute on the tensor in place. A TrackedArray has no slot for
-    it; the swap keeps its data, dtype and identity (a `_keras_mask` slot on TrackedArray would
-    make it unnecessary)."""
+    TrackedArray, its `_keras_mask` slot set (returned as is), as Keras sets the attribute."""
     if mask is None:
         return x
+    mask = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask, dtype=bool)
     if isinstance(x, np.ndarray):
         out = x.view(MaskedArray)
-        out._keras_mask = np.asarray(mask, dtype=bool)
+        out._keras_mask = mask
         return out
-    value = getattr(x, "value", None)
-    if isinstance(value, np.ndarray):
-        masked = value.view(MaskedArray)
-        masked._keras_mask = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask, bool)
-        x.value = masked
+    if hasattr(x, "_keras_mask"):
+        x._keras_mask = mask
     return x
 
 
