@@ -1,7 +1,7 @@
 """Parity between the NumPy reference and TensorFlow: the harness, the case table, the suite.
 
 For the tightest TensorFlow numbers oneDNN's fused kernels are switched off before TensorFlow is
-first imported (keras-notes 8.1); set TF_ENABLE_ONEDNN_OPTS yourself to override.
+first imported (docs/keras-facts.md#fact-8-1); set TF_ENABLE_ONEDNN_OPTS yourself to override.
 """
 
 import os

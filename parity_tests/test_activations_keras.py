@@ -11,7 +11,7 @@ TF has NaN, the same infinities) with
   error), float64 `rtol64`;
 - atol: `atol` * eps for values and `gatol` * eps * max|dy| for gradients, only for
   rows whose formula cancels (each says why), plus a floor of 1e-37 (float32) that covers TF's
-  flush-to-zero of denormals (keras-notes 6.1).
+  flush-to-zero of denormals (docs/keras-facts.md#fact-6-1).
 
 TF's CPU kernels also read subnormal float32/float64 inputs as zero (denormals-are-zero): at
 x = 1e-40 in float32, relu's gradient is 0 in TF, as at x = 0. NumPy has no such mode, so the
@@ -255,7 +255,7 @@ def test_nan_and_inf_propagate_as_in_keras(row: Row) -> None:
 
 
 def test_softmax_of_large_and_infinite_logits_matches_keras() -> None:
-    # keras-notes 8.3: max-subtracted; a -inf entry is fine; an all -inf row is nan.
+    # docs/keras-facts.md#fact-8-3: max-subtracted; a -inf entry is fine; an all -inf row is nan.
     x = np.array([[1000.0, 1001.0], [-np.inf, 0.0], [-np.inf, -np.inf]], np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # -inf - -inf
@@ -294,7 +294,7 @@ def test_sparsemax_reproduces_keras_also_where_it_departs_from_the_paper() -> No
 
 
 def test_hard_sigmoid_keras2_differs_from_keras3() -> None:
-    """keras-notes 6.2: tf_keras uses clip(0.2 x + 0.5, 0, 1); Keras 3 relu6(x + 3) / 6."""
+    """tf_keras uses clip(0.2 x + 0.5, 0, 1); Keras 3 relu6(x + 3) / 6 (keras-facts.md#fact-6-2)."""
     x = np.array([-3.0, -2.75, -2.5, 0.0, 1.0, 2.5, 2.75, 3.0], np.float32)
 
     def value_and_gradient(fn) -> tuple[np.ndarray, np.ndarray]:

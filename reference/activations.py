@@ -10,7 +10,7 @@ Two kinds of functions, as in TF:
   the same rule to hand-written layer VJPs (Dense).
 - Where Keras composes several TF ops (hard_sigmoid, gelu, celu, mish, ...), the function is
   plain NumPy on its argument and the tape differentiates it through its VJP table. Formulas are
-  chosen so that the tape's kink conventions reproduce TF's gradients (keras-notes section 7):
+  chosen so that the tape's kink conventions reproduce TF's gradients (docs/keras-facts.md#fact-7):
   `np.where` routes by its condition, `np.maximum`/`np.minimum` ties go to the first argument,
   `np.clip` passes the gradient at its bounds.
 Rules use np.* only and select with np.where (never multiply by a mask: an infinite upstream

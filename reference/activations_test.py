@@ -168,7 +168,7 @@ def test_dtype_is_preserved(name, dtype):
         assert out.dtype == dtype and vjp_fn(np.ones_like(x))[0].dtype == dtype
 
 
-# -- gradient conventions at the kinks: TF's, keras-notes section 7 ------------------------------
+# -- gradient conventions at the kinks: TF's, docs/keras-facts.md#fact-7 ------------------------
 S = 1 / 6
 KINK_GRADIENTS = [  # at x = -3, -1, 0, 1, 3, 6
     ("relu", {}, [0, 0, 0, 1, 1, 1]),
@@ -402,7 +402,8 @@ def test_defaults_and_constants():
     assert defaults(A.threshold) == {"threshold": empty, "default_value": empty}
     assert A.selu(np.array(1.0)) == 1.0507009873554805
     assert A.selu(np.array(-np.inf)) == -1.7580993408473769
-    assert A.gelu(np.float32(1.0)) == np.float32(0.8413447)  # exact erf form, keras-notes 6.1
+    # the exact erf form (docs/keras-facts.md#fact-6-1)
+    assert A.gelu(np.float32(1.0)) == np.float32(0.8413447)
 
 
 def test_softplus_uses_tensorflows_thresholds():
@@ -424,7 +425,7 @@ def test_float64_sees_tensorflows_float32_rounded_constants():
 
 
 def test_elu_uses_exp_minus_one_like_tensorflow():
-    assert A.elu(np.float32(-1e-8)) == 0.0  # expm1 would give -1e-8 (keras-notes 6.1)
+    assert A.elu(np.float32(-1e-8)) == 0.0  # expm1 would give -1e-8 (docs/keras-facts.md#fact-6-1)
 
 
 def test_nan_propagates_through_the_relu_family():

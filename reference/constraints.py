@@ -3,9 +3,9 @@
 Keras 3.15.1 (keras/src/constraints/) is the specification: class names, constructor arguments
 and defaults, formulas and `get_config()` values follow it. A constraint projects a weight; the
 optimizer applies it after each update as `variable.assign(constraint(variable))`, never at
-creation or on `assign` (keras-notes 2.7). The projections are plain NumPy calls on the argument
-(no conversion, no in-place writes), so they also work on values a GradientTape records, and
-constants are Python numbers so that float32 weights stay float32.
+creation or on `assign` (docs/keras-facts.md#fact-2-7). The projections are plain NumPy calls
+on the argument (no conversion, no in-place writes), so they also work on values a GradientTape
+records, and constants are Python numbers so that float32 weights stay float32.
 """
 
 from __future__ import annotations

@@ -354,7 +354,7 @@ class Layer:
                 out.extend(x for x in layer._flatten_layers() if x not in out)
         return out
 
-    # -- masks (keras-notes 1.6; reference/layers/core/masking.py) ----------------------------
+    # -- masks (docs/porting-guide.md section 9; reference/layers/core/masking.py) -----------
     @property
     def supports_masking(self) -> bool:
         """Whether outputs get compute_mask's mask: as Keras, True when the class overrides
@@ -459,7 +459,7 @@ class Layer:
         """Keras 3.15's rule: explicit value, else the outer call's, else call()'s default.
 
         The resolved value is stored in the one context of this top-level call, so it reaches
-        later sibling layers too (Keras 3.15 behaves so; keras-notes 1.4).
+        later sibling layers too (Keras 3.15 behaves so; docs/keras-facts.md#fact-1-4).
         """
         params = _call_params(type(self))
         names = list(params)
@@ -514,7 +514,7 @@ class Layer:
             config.update(extra)
             params = inspect.signature(type(self).__init__).parameters
             if "name" not in params and "kwargs" not in params:
-                del config["name"]  # Keras 3.15 drops it too (keras-notes 4.1)
+                del config["name"]  # Keras 3.15 drops it too (docs/keras-facts.md#fact-4-1)
         config["trainable"] = self.trainable
         config["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
                            "config": {"name": self.dtype}, "registered_name": None}  # fmt: skip
@@ -591,7 +591,7 @@ def _build_arguments(layer: Layer, args: tuple, kwargs: dict) -> dict:
 
     A one-parameter build gets the shape of call()'s first tensor argument (a list or dict of
     shapes for a list or dict input); a build with several parameters must name each
-    `<call argument>_shape` and gets those (keras-notes 1.3).
+    `<call argument>_shape` and gets those (docs/keras-facts.md#fact-1-3).
     """
     call_params = inspect.signature(layer.call).parameters
     known = {k: v for k, v in kwargs.items() if k in call_params}  # e.g. drops `training`

@@ -1,4 +1,4 @@
-"""The Layer lifecycle as Keras 3 defines it (keras-notes sections 1-4), NumPy only."""
+"""The Layer lifecycle as Keras 3 defines it (docs/keras-facts.md#fact-lifecycle), NumPy only."""
 
 import numpy as np
 import pytest

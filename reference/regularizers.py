@@ -3,9 +3,9 @@
 Keras 3.15.1 (keras/src/regularizers/) is the specification: class names, constructor arguments
 and defaults, formulas, `get_config()` values and error messages follow it. A regularizer maps a
 weight to a scalar penalty; `Layer.losses` calls it on the current value of every trainable
-regularized weight (keras-notes 2.6), so a GradientTape may be recording. The penalties are
-therefore plain NumPy calls on the argument (no conversion, no `out=`), and constants are Python
-floats so that a float32 weight gives a float32 penalty.
+regularized weight (docs/keras-facts.md#fact-2-6), so a GradientTape may be recording. The
+penalties are therefore plain NumPy calls on the argument (no conversion, no `out=`), and
+constants are Python floats so that a float32 weight gives a float32 penalty.
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ def test_no_half_factor_and_float32_rounded_factors():
     ones = np.ones(3)
     # Keras's docstring example: L2(2.)(ones((5, 5))) == 50, not 25.
     assert R.L2(2.0)(np.ones((5, 5))) == 50.0
-    # Every factor reaches float64 weights through float32, as in Keras (keras-notes 2.6) ...
+    # Every factor reaches float64 weights through float32, as in Keras
+    # (docs/keras-facts.md#fact-2-6) ...
     for regularizer in (R.L1(), R.L2(), R.L1L2(0.01), R.L1L2(l2=0.01)):
         assert regularizer(ones) == 3 * 0.009999999776482582 != 0.03
     # ... but only L1 (and OrthogonalRegularizer) report the rounded value in get_config().

@@ -69,7 +69,7 @@ def relu6(x):
 
 def _attach_logits(output: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     # Keras's crossentropy losses read `_keras_logits` instead of the probabilities
-    # (keras-notes 8.3); a twin without them would give different losses downstream.
+    # (docs/keras-facts.md#fact-8-3); a twin without them would give different losses downstream.
     try:
         output._keras_logits = logits
     except AttributeError:
@@ -335,7 +335,7 @@ def hard_sigmoid(x):
 
     Computes: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1), breakpoints +-3.
     Keras: keras.activations.hard_sigmoid.
-    Differences: none; Keras 2 used clip(0.2 x + 0.5, 0, 1) (keras-notes 6.2).
+    Differences: none; Keras 2 used clip(0.2 x + 0.5, 0, 1) (docs/keras-facts.md#fact-6-2).
     """
     x = _to_tensor(x)
     return tf.nn.relu6(x + tf.constant(3.0, x.dtype)) / tf.constant(6.0, x.dtype)

@@ -16,7 +16,7 @@ primitive below, whose own rule is a gather (and a gather's rule is that scatter
 Functions that are compositions of recorded NumPy calls (hstack is concatenate, split is slicing)
 are in COMPOSITES instead: they need no rule and are higher-order ready for free.
 
-Kinks follow TensorFlow (keras-notes section 7): max/min ties go to the first argument, clip
+Kinks follow TensorFlow (docs/keras-facts.md#fact-7): max/min ties go to the first argument, clip
 passes the gradient at its bounds, |x|' = sign(x) (0 at 0), reductions split ties evenly.
 The rules live in the modules imported at the bottom (elementwise, reductions, shape and
 selection, linear algebra); this module holds the registration API and shared helpers.

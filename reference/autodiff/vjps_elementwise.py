@@ -1,7 +1,7 @@
 """VJP rules of elementwise functions: NumPy ufuncs and the scipy.special functions the
 activations use.
 
-Kinks follow TensorFlow (keras-notes section 7). Functions TF lacks follow the math, with the
+Kinks follow TensorFlow (docs/keras-facts.md#fact-7). Functions TF lacks follow the math, with the
 convention named beside the rule. Complex values are refused by the tape before any rule runs
 (the reference differentiates real functions only), so no rule here carries a complex
 convention: |x|' is sign(x) for real x and nothing else.

@@ -520,7 +520,7 @@ def test_every_rule_and_composite_has_a_finite_difference_case():
     assert not missing, f"rules without a finite-difference case: {sorted(missing)}"
 
 
-# TF's conventions where the derivative does not exist (keras-notes section 7), and the math
+# TF's conventions where the derivative does not exist (docs/keras-facts.md#fact-7), and the math
 # where TF has no op.
 KINKS = [
     ("abs at 0", np.abs, [-1.0, 0.0, 2.0], [-1.0, 0.0, 1.0]),

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # keras-notes 8.1: TF's tightest numbers
+# TF's tightest numbers (docs/keras-facts.md#fact-8-1)
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 tf = pytest.importorskip("tensorflow")
 
 from reference import GradientTape, nest  # noqa: E402
