@@ -12,8 +12,25 @@ import numpy as np
 
 def moments(x, axes: tuple):
     """Computes: mean = E[x], var = E[(x - mean)^2] over `axes` (biased, as Keras), keepdims."""
+    mean, var, _ = centered_moments(x, axes)
+    return mean, var
+
+
+def centered_moments(x, axes: tuple):
+    """moments(x, axes) and the centred input x - mean they were computed from (a backward
+    pass reuses it instead of subtracting again)."""
     mean = np.mean(x, axis=axes, keepdims=True)
-    return mean, np.mean(np.square(x - mean), axis=axes, keepdims=True)
+    xc = x - mean
+    n = np.size(x) // np.size(mean)
+    return mean, sum_product(xc, xc, axes) / n, xc
+
+
+def sum_product(a, b, axes: tuple):
+    """Computes: sum(a * b) over `axes`, keepdims, in one pass (no a * b temporary)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"[: np.ndim(a)]
+    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
+    out = np.einsum(f"{letters},{letters}->{kept}", a, b)
+    return np.expand_dims(out, tuple(axes))
 
 
 def batch_norm(x, mean, var, gamma, beta, epsilon: float):
@@ -38,9 +55,14 @@ def batch_norm_grad_batch_stats(dy, x_hat, rstd, gamma, axes: tuple):
     """
     n = dy.size // rstd.size
     dbeta = np.sum(dy, axis=axes, keepdims=True)
-    dgamma = np.sum(dy * x_hat, axis=axes, keepdims=True)
+    dgamma = sum_product(dy, x_hat, axes)
     scale = rstd if gamma is None else rstd * gamma
-    return scale / n * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
+    # scale / n * (n dy - dbeta - x_hat dgamma), distributed: per-feature factors first, so
+    # the full-size work is one product, one subtraction and one fused multiply-subtract.
+    dx = dy * scale
+    dx -= scale * dbeta / n
+    dx -= x_hat * (scale * dgamma / n)
+    return dx, dgamma, dbeta
 
 
 def batch_norm_grad_fixed_stats(dy, x, mean, rstd, gamma, axes: tuple):

@@ -14,6 +14,7 @@ from ...ops.normalization import (
     batch_norm,
     batch_norm_grad_batch_stats,
     batch_norm_grad_fixed_stats,
+    centered_moments,
     masked_moments,
     moments,
     synchronized_moments,
@@ -23,7 +24,7 @@ from ...ops.normalization import (
 class _Residuals(NamedTuple):
     """What BatchNormalization's backward pass needs from its forward pass."""
 
-    x: np.ndarray  # the input, in the statistics dtype (float32 for float16 inputs)
+    x: np.ndarray  # the input in the statistics dtype (float32 for float16), centred if batch_stats
     mean: np.ndarray  # the statistics the forward pass used (batch or moving), broadcastable
     rstd: np.ndarray  # 1 / sqrt(var + epsilon)
     gamma: np.ndarray | None  # the gamma value read, broadcastable (None if scale=False)
@@ -198,26 +199,26 @@ class BatchNormalization(Layer):
         batch_stats = self._in_training(training)
         if batch_stats and (mask is not None or self.synchronized):
             return NotImplemented  # masked / E[x^2]-E[x]^2 moments: traced, not this backward
-        x = inputs.astype(np.result_type(inputs.dtype, np.float32))
+        x = inputs.astype(np.result_type(inputs.dtype, np.float32), copy=False)
         axes, _ = self._axes(x)
         if batch_stats:
-            mean, var = moments(x, axes)
+            mean, var, xc = centered_moments(x, axes)  # moments(), keeping x - mean
             self._update_moving(mean, var, x.dtype)
         else:
-            mean, var = self._moving(x)
+            (mean, var), xc = self._moving(x), None
         gamma, beta = self._affine(x)
-        y = batch_norm(x, mean, var, gamma, beta, self.epsilon).astype(self.compute_dtype)
-        return y, _Residuals(x, mean, 1.0 / np.sqrt(var + self.epsilon), gamma, batch_stats)
+        y = batch_norm(x, mean, var, gamma, beta, self.epsilon)
+        y = y.astype(self.compute_dtype, copy=False)
+        rstd = 1.0 / np.sqrt(var + self.epsilon)
+        return y, _Residuals(x if xc is None else xc, mean, rstd, gamma, batch_stats)
 
     def vjp_bwd(self, residuals, output_grad):
         x, mean, rstd, gamma, batch_stats = residuals
         axes, _ = self._axes(x)
-        dy = output_grad.astype(x.dtype)
+        dy = output_grad.astype(x.dtype, copy=False)
         grads: dict[str, Any] = {"moving_mean": None, "moving_variance": None}
-        if batch_stats:
-            dx, dgamma, dbeta = batch_norm_grad_batch_stats(
-                dy, (x - mean) * rstd, rstd, gamma, axes
-            )
+        if batch_stats:  # x is x - mean here
+            dx, dgamma, dbeta = batch_norm_grad_batch_stats(dy, x * rstd, rstd, gamma, axes)
         else:
             dx, dgamma, dbeta, dmean, dvar = batch_norm_grad_fixed_stats(
                 dy, x, mean, rstd, gamma, axes
