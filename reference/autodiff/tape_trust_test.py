@@ -402,3 +402,19 @@ def test_expm1_gradient_keeps_exp_digits_where_the_value_is_near_minus_one():
     with GradientTape() as tape:
         y = np.expm1(tape.watch(x))
     np.testing.assert_allclose(tape.gradient(y, x), np.exp(x.astype(np.float64)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "method, args",
+    [("prod", ()), ("sum", (0,)), ("mean", ()), ("max", (1,)), ("cumsum", (1,)),
+     ("round", ()), ("astype", (np.float32,)), ("argmax", ()), ("item", (0,)), ("tolist", ())],
+)  # fmt: skip
+def test_tracked_values_have_the_ndarray_methods_a_port_uses(method, args):
+    x = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])
+    want = getattr(x, method)(*args)
+    with GradientTape() as tape:
+        got = getattr(tape.watch(x), method)(*args)
+    plain = got.numpy() if isinstance(got, reference.TrackedArray) else got
+    np.testing.assert_array_equal(plain, want)
+    if isinstance(got, reference.TrackedArray) and method != "round":  # recorded: a gradient
+        assert tape.gradient(got, x) is not None
