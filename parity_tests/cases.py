@@ -145,21 +145,36 @@ CASES: list[Case] = [
     # The noise layers at training=False (the identity). Their training=True rows live in
     # test_core_layers_keras: the harness's sensitivity rerun of the oracle would draw new
     # noise there, which widens its bound until any draw passes.
-    *[Case(name, {**config, "seed": 11}, shape, training=False) for name, config, shape in (
-        ("Dropout", dict(rate=0.5), (4, 5)),
-        ("SpatialDropout1D", dict(rate=0.5), (2, 3, 4)),
-        ("SpatialDropout2D", dict(rate=0.5), (2, 3, 3, 4)),
-        ("SpatialDropout3D", dict(rate=0.5), (2, 2, 2, 2, 3)),
-        ("GaussianNoise", dict(stddev=0.5), (4, 5)),
-        ("GaussianDropout", dict(rate=0.5), (4, 5)),
-        ("AlphaDropout", dict(rate=0.5), (4, 5)),
-    )],  # fmt: skip
+    *[
+        Case(name, {**config, "seed": 11}, shape, training=False)
+        for name, config, shape in (
+            ("Dropout", dict(rate=0.5), (4, 5)),
+            ("SpatialDropout1D", dict(rate=0.5), (2, 3, 4)),
+            ("SpatialDropout2D", dict(rate=0.5), (2, 3, 3, 4)),
+            ("SpatialDropout3D", dict(rate=0.5), (2, 2, 2, 2, 3)),
+            ("GaussianNoise", dict(stddev=0.5), (4, 5)),
+            ("GaussianDropout", dict(rate=0.5), (4, 5)),
+            ("AlphaDropout", dict(rate=0.5), (4, 5)),
+        )
+    ],  # fmt: skip
     Case("BatchNormalization", dict(), (6, 5, 3), training=True, mask_shape=(6, 5)),
-    Case("BatchNormalization", dict(axis=1), (4, 3, 5), training=True, mask_shape=(4, 3),
-         reason="the mask broadcasts on the last axis whatever `axis` is"),  # fmt: skip
+    Case(
+        "BatchNormalization",
+        dict(axis=1),
+        (4, 3, 5),
+        training=True,
+        mask_shape=(4, 3),
+        reason="the mask broadcasts on the last axis whatever `axis` is",
+    ),  # fmt: skip
     Case("BatchNormalization", dict(synchronized=True), (16, 4), training=True),
-    Case("BatchNormalization", dict(synchronized=True), (16, 4), training=True, x_mean=30.0,
-         reason="E[x^2] - E[x]^2 cancels at mean 30: Keras's formula, reproduced"),  # fmt: skip
+    Case(
+        "BatchNormalization",
+        dict(synchronized=True),
+        (16, 4),
+        training=True,
+        x_mean=30.0,
+        reason="E[x^2] - E[x]^2 cancels at mean 30: Keras's formula, reproduced",
+    ),  # fmt: skip
     Case("Masking", dict(), (3, 4, 2)),
     # --- end of issue 9 rows ---
     # --- Convolutions (issue 8). Stock Keras on the TF CPU backend cannot run channels_first
@@ -222,47 +237,91 @@ CASES: list[Case] = [
     Case("MaxPooling2D", dict(pool_size=3, strides=2, padding="same"), (1, 7, 8, 2)),
     Case("MaxPooling2D", dict(pool_size=(2, 3), strides=(3, 1)), (2, 7, 6, 2)),
     Case("MaxPooling2D", dict(data_format="channels_first"), (2, 3, 6, 4)),
-    Case("AveragePooling1D", dict(pool_size=3, padding="same", data_format="channels_first"),
-         (2, 3, 7)),  # fmt: skip
+    Case(
+        "AveragePooling1D",
+        dict(pool_size=3, padding="same", data_format="channels_first"),
+        (2, 3, 7),
+    ),  # fmt: skip
     Case("AveragePooling2D", dict(pool_size=2), (2, 6, 4, 3)),
     Case("AveragePooling2D", dict(pool_size=3, strides=2, padding="same"), (2, 7, 6, 2)),
     Case("AveragePooling2D", dict(pool_size=(3, 2), strides=1, padding="same"), (1, 5, 4, 2)),
-    *[Case(layer, config, shape, keras=False, reason="no float64 3D pooling kernel in TF")
-      for layer in ("MaxPooling3D", "AveragePooling3D")
-      for config, shape in ((dict(pool_size=2, padding="same"), (1, 3, 5, 4, 2)),
-                            (dict(pool_size=(2, 3, 2), strides=(1, 2, 2), padding="same",
-                                  data_format="channels_first"), (2, 2, 3, 5, 4)))],  # fmt: skip
-    *[Case(f"Global{kind}Pooling{r}D", config, shape)
-      for kind in ("Average", "Max")
-      for r, shape in ((1, (2, 5, 3)), (2, (2, 3, 4, 5)), (3, (2, 3, 2, 3, 2)))
-      for config in (dict(), dict(keepdims=True, data_format="channels_first"))],  # fmt: skip
+    *[
+        Case(layer, config, shape, keras=False, reason="no float64 3D pooling kernel in TF")
+        for layer in ("MaxPooling3D", "AveragePooling3D")
+        for config, shape in (
+            (dict(pool_size=2, padding="same"), (1, 3, 5, 4, 2)),
+            (
+                dict(
+                    pool_size=(2, 3, 2),
+                    strides=(1, 2, 2),
+                    padding="same",
+                    data_format="channels_first",
+                ),
+                (2, 2, 3, 5, 4),
+            ),
+        )
+    ],  # fmt: skip
+    *[
+        Case(f"Global{kind}Pooling{r}D", config, shape)
+        for kind in ("Average", "Max")
+        for r, shape in ((1, (2, 5, 3)), (2, (2, 3, 4, 5)), (3, (2, 3, 2, 3, 2)))
+        for config in (dict(), dict(keepdims=True, data_format="channels_first"))
+    ],  # fmt: skip
     # Transposed, depthwise, separable convolutions (issue 8). TF has no dilated transposed
     # convolution on CPU (neither has stock Keras): no such row.
-    Case("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same"), (2, 4, 3, 2)),
+    Case(
+        "Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same"), (2, 4, 3, 2)
+    ),
     Case("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2), (2, 4, 3, 2)),
-    Case("Conv2DTranspose", dict(filters=2, kernel_size=4, strides=2, padding="same",
-                                 output_padding=1), (1, 3, 3, 2)),
+    Case(
+        "Conv2DTranspose",
+        dict(filters=2, kernel_size=4, strides=2, padding="same", output_padding=1),
+        (1, 3, 3, 2),
+    ),
     Case("Conv2DTranspose", dict(filters=2, kernel_size=2, strides=3), (1, 3, 4, 2)),
-    Case("Conv2DTranspose", dict(filters=3, kernel_size=(3, 2), strides=(2, 1),
-                                 data_format="channels_first"), (2, 2, 4, 3), keras=False,
-         reason="stock Keras: no NCHW transposed convolution on the TF CPU backend"),
+    Case(
+        "Conv2DTranspose",
+        dict(filters=3, kernel_size=(3, 2), strides=(2, 1), data_format="channels_first"),
+        (2, 2, 4, 3),
+        keras=False,
+        reason="stock Keras: no NCHW transposed convolution on the TF CPU backend",
+    ),
     Case("Conv1DTranspose", dict(filters=2, kernel_size=2, strides=3, output_padding=1), (2, 4, 3)),
-    Case("Conv1DTranspose", dict(filters=3, kernel_size=3, padding="same", activation="tanh"),
-         (2, 5, 2)),
+    Case(
+        "Conv1DTranspose",
+        dict(filters=3, kernel_size=3, padding="same", activation="tanh"),
+        (2, 5, 2),
+    ),
     Case("Conv3DTranspose", dict(filters=2, kernel_size=2, strides=(1, 2, 2)), (1, 2, 3, 2, 2)),
     Case("DepthwiseConv2D", dict(kernel_size=3, depth_multiplier=2, padding="same"), (2, 5, 4, 3)),
     Case("DepthwiseConv2D", dict(kernel_size=2, dilation_rate=2), (1, 6, 5, 2)),
     Case("DepthwiseConv2D", dict(kernel_size=3, strides=2, use_bias=False), (2, 7, 7, 2)),
-    Case("DepthwiseConv2D", dict(kernel_size=3, data_format="channels_first"), (2, 3, 5, 6),
-         keras=False, reason="stock Keras: no NCHW depthwise convolution on the TF CPU backend"),
+    Case(
+        "DepthwiseConv2D",
+        dict(kernel_size=3, data_format="channels_first"),
+        (2, 3, 5, 6),
+        keras=False,
+        reason="stock Keras: no NCHW depthwise convolution on the TF CPU backend",
+    ),
     Case("DepthwiseConv1D", dict(kernel_size=3, strides=2), (2, 8, 3)),
-    Case("DepthwiseConv1D", dict(kernel_size=3, strides=2, padding="same", depth_multiplier=2),
-         (2, 7, 3)),
-    Case("SeparableConv2D", dict(filters=4, kernel_size=3, depth_multiplier=2, activation="relu"),
-         (2, 6, 5, 3)),
-    Case("SeparableConv2D", dict(filters=2, kernel_size=2, strides=2, padding="same"), (1, 5, 5, 3)),
-    Case("SeparableConv1D", dict(filters=3, kernel_size=3, dilation_rate=2, padding="same"),
-         (2, 9, 2)),
+    Case(
+        "DepthwiseConv1D",
+        dict(kernel_size=3, strides=2, padding="same", depth_multiplier=2),
+        (2, 7, 3),
+    ),
+    Case(
+        "SeparableConv2D",
+        dict(filters=4, kernel_size=3, depth_multiplier=2, activation="relu"),
+        (2, 6, 5, 3),
+    ),
+    Case(
+        "SeparableConv2D", dict(filters=2, kernel_size=2, strides=2, padding="same"), (1, 5, 5, 3)
+    ),
+    Case(
+        "SeparableConv1D",
+        dict(filters=3, kernel_size=3, dilation_rate=2, padding="same"),
+        (2, 9, 2),
+    ),
     Case("SeparableConv1D", dict(filters=3, kernel_size=2, strides=3, padding="same"), (2, 8, 2)),
     # UpSampling, ZeroPadding, Cropping (issue 8). Bilinear UpSampling2D is checked in
     # test_conv_keras.py: TF's ResizeBilinear computes in float32 whatever the dtype, so float64
@@ -315,13 +374,36 @@ CASES: list[Case] = [
     ],
     # synchronized=True takes E[x^2] - E[x]^2 even outside a strategy (TF's default replica
     # context); a large mean makes that formula's cancellation visible, so the row can fail.
-    Case("BatchNormalization", dict(synchronized=True), (8, 3), training=True, x_mean=1000.0,
-         x_std=2.0, oracles=TRIANGLE),
-    Case("BatchNormalization", dict(), (8, 3), training=True, x_mean=1000.0, x_std=2.0,
-         oracles=TRIANGLE),
+    Case(
+        "BatchNormalization",
+        dict(synchronized=True),
+        (8, 3),
+        training=True,
+        x_mean=1000.0,
+        x_std=2.0,
+        oracles=TRIANGLE,
+    ),
+    Case(
+        "BatchNormalization",
+        dict(),
+        (8, 3),
+        training=True,
+        x_mean=1000.0,
+        x_std=2.0,
+        oracles=TRIANGLE,
+    ),
     *[
-        Case("BatchNormalization", config, shape, training=training, x_mean=1.5, x_std=2.0,
-             mask_shape=mask, oracles=("twin-keras",), reason="the reference has no masks")
+        Case(
+            "BatchNormalization",
+            config,
+            shape,
+            training=training,
+            x_mean=1.5,
+            x_std=2.0,
+            mask_shape=mask,
+            oracles=("twin-keras",),
+            reason="the reference has no masks",
+        )
         for config, shape, training, mask in (
             (dict(), (4, 6, 3), True, (4, 6)),
             (dict(), (4, 6, 3), False, (4, 6)),
@@ -331,8 +413,16 @@ CASES: list[Case] = [
     ],
     # Half precision (BatchNormalization computes in float32 for half inputs, casts back).
     *[
-        Case(name, config, shape, training=training, x_mean=1.5, x_std=2.0, dtypes=("float16",),
-             oracles=TRIANGLE)
+        Case(
+            name,
+            config,
+            shape,
+            training=training,
+            x_mean=1.5,
+            x_std=2.0,
+            dtypes=("float16",),
+            oracles=TRIANGLE,
+        )
         for name, config, shape, training in (
             ("Dense", dict(units=4, activation="relu"), (5, 3), "both"),
             ("Dense", dict(units=7, activation="softmax"), (2, 3, 5), "both"),
@@ -355,17 +445,27 @@ CASES: list[Case] = [
     # reference.examples.CustomDense vs its TF original (tf_layers.examples); no dtype argument:
     # the harness sets floatx and the dtype policy. Its third oracle, stock keras.layers.Dense,
     # is parity_tests/test_seed_layer_keras.py (keras.layers has no CustomDense to look up).
-    *[Case("CustomDense", dict(units=4, activation=a), (6, 5), keras=False, dtype_arg=False)
-      for a in (None, "relu", "tanh", "selu", "softmax")],  # fmt: skip
+    *[
+        Case("CustomDense", dict(units=4, activation=a), (6, 5), keras=False, dtype_arg=False)
+        for a in (None, "relu", "tanh", "selu", "softmax")
+    ],  # fmt: skip
     # Activations whose gradient is TF's own kernel, at tiny (x ~ 1e-8) and large (x ~ 30)
     # scales. The float64-truth verdict accepts a float32 gradient closer to the truth than TF's,
     # so it cannot tell TF's kernel formula from the traced one (selu at -1e-8: 1.0507 g vs
     # 1.7581 g); test_activations_keras.py compares with Keras's gradients in the same dtype at
     # those points, +-inf, NaN, subnormals and the kinks.
-    *[Case("Activation", dict(activation=a), (4, 6), dtypes=ALL_FLOATS, x_std=std,
-           reason="tiny and large input scales")
-      for a in ("selu", "elu", "sigmoid", "tanh", "softplus", "softsign", "silu", "relu6")
-      for std in (1e-8, 30.0)],  # fmt: skip
+    *[
+        Case(
+            "Activation",
+            dict(activation=a),
+            (4, 6),
+            dtypes=ALL_FLOATS,
+            x_std=std,
+            reason="tiny and large input scales",
+        )
+        for a in ("selu", "elu", "sigmoid", "tanh", "softplus", "softsign", "silu", "relu6")
+        for std in (1e-8, 30.0)
+    ],  # fmt: skip
     # --- end of issue 5
 ]
 

@@ -7,6 +7,7 @@ reference. Importing this package imports TensorFlow and sets no environment var
 """
 
 from tf_layers import activations, examples
+from tf_layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from tf_layers.activations import Activation
 from tf_layers.convolutional import (
     Conv1D,
@@ -20,7 +21,6 @@ from tf_layers.convolutional import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from tf_layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from tf_layers.core import Dense, Embedding, Masking
 from tf_layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tf_layers.normalization import (
@@ -53,11 +53,14 @@ from tf_layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from tf_layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from tf_layers.reshaping import (  # issue 8
     Cropping1D,
     Cropping2D,
     Cropping3D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
     UpSampling1D,
     UpSampling2D,
     UpSampling3D,

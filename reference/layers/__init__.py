@@ -47,11 +47,14 @@ from .regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .reshaping import (  # issue 8
     Cropping1D,
     Cropping2D,
     Cropping3D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
     UpSampling1D,
     UpSampling2D,
     UpSampling3D,

@@ -27,73 +27,116 @@ CASES = {
     "BN no center": (lambda: layers.BatchNormalization(center=False, **F64), (6, 2), True),
     "BN frozen": (lambda: layers.BatchNormalization(trainable=False, **F64), (6, 2), True),
     "BN inference no affine": (
-        lambda: layers.BatchNormalization(center=False, scale=False, **F64), (6, 2), False
+        lambda: layers.BatchNormalization(center=False, scale=False, **F64),
+        (6, 2),
+        False,
     ),
     # Convolutions and pooling (issue 8): padding, strides, dilation, groups, channels_first.
     "Conv1D causal dilated": (
-        lambda: layers.Conv1D(3, 3, padding="causal", dilation_rate=2, **F64), (2, 9, 2), None
+        lambda: layers.Conv1D(3, 3, padding="causal", dilation_rate=2, **F64),
+        (2, 9, 2),
+        None,
     ),
     "Conv2D same stride 2": (
-        lambda: layers.Conv2D(4, 2, strides=2, padding="same", **F64), (2, 7, 6, 3), None
+        lambda: layers.Conv2D(4, 2, strides=2, padding="same", **F64),
+        (2, 7, 6, 3),
+        None,
     ),
     "Conv2D groups tanh": (
-        lambda: layers.Conv2D(4, 3, groups=2, activation="tanh", **F64), (1, 6, 5, 4), None
+        lambda: layers.Conv2D(4, 3, groups=2, activation="tanh", **F64),
+        (1, 6, 5, 4),
+        None,
     ),
     "Conv2D channels_first relu": (
         lambda: layers.Conv2D(3, (3, 2), data_format="channels_first", activation="relu", **F64),
-        (2, 2, 5, 6), None,
+        (2, 2, 5, 6),
+        None,
     ),
     "Conv3D no bias": (
-        lambda: layers.Conv3D(2, 2, use_bias=False, padding="same", **F64), (1, 3, 4, 3, 2), None
+        lambda: layers.Conv3D(2, 2, use_bias=False, padding="same", **F64),
+        (1, 3, 4, 3, 2),
+        None,
     ),
     "MaxPooling2D same": (lambda: layers.MaxPooling2D(3, 2, "same", **F64), (2, 7, 6, 2), None),
     "MaxPooling1D overlapping": (lambda: layers.MaxPooling1D(3, 1, **F64), (2, 8, 3), None),
     "AveragePooling2D same cf": (
         lambda: layers.AveragePooling2D(3, 2, "same", data_format="channels_first", **F64),
-        (2, 2, 7, 6), None,
+        (2, 2, 7, 6),
+        None,
     ),
     "AveragePooling3D": (
-        lambda: layers.AveragePooling3D(2, padding="same", **F64), (1, 3, 5, 4, 2), None
+        lambda: layers.AveragePooling3D(2, padding="same", **F64),
+        (1, 3, 5, 4, 2),
+        None,
     ),
     "Conv2DTranspose same stride 2": (
-        lambda: layers.Conv2DTranspose(3, 3, strides=2, padding="same", **F64), (2, 4, 3, 2), None
+        lambda: layers.Conv2DTranspose(3, 3, strides=2, padding="same", **F64),
+        (2, 4, 3, 2),
+        None,
     ),
     "Conv1DTranspose output_padding cf": (
         lambda: layers.Conv1DTranspose(
             2, 2, strides=3, output_padding=1, data_format="channels_first", **F64
         ),
-        (2, 3, 4), None,
+        (2, 3, 4),
+        None,
     ),
     "Conv3DTranspose tanh": (
-        lambda: layers.Conv3DTranspose(2, 2, activation="tanh", **F64), (1, 2, 3, 2, 2), None
+        lambda: layers.Conv3DTranspose(2, 2, activation="tanh", **F64),
+        (1, 2, 3, 2, 2),
+        None,
     ),
     "DepthwiseConv2D multiplier 2": (
         lambda: layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", **F64),
-        (2, 5, 4, 3), None,
+        (2, 5, 4, 3),
+        None,
     ),
     "DepthwiseConv1D stride 2 cf": (
         lambda: layers.DepthwiseConv1D(3, strides=2, data_format="channels_first", **F64),
-        (2, 3, 8), None,
+        (2, 3, 8),
+        None,
     ),
     "SeparableConv2D relu": (
         lambda: layers.SeparableConv2D(4, 3, depth_multiplier=2, activation="relu", **F64),
-        (2, 6, 5, 3), None,
+        (2, 6, 5, 3),
+        None,
     ),
     "SeparableConv1D dilated same": (
         lambda: layers.SeparableConv1D(3, 3, dilation_rate=2, padding="same", **F64),
-        (2, 9, 2), None,
+        (2, 9, 2),
+        None,
     ),
     # Issue 9: the other normalizations.
     "LN": (lambda: layers.LayerNormalization(**F64), (4, 5), None),
-    "LN axes 1,2 rank 4": (lambda: layers.LayerNormalization(axis=[1, 2], **F64), (2, 3, 4, 2), None),
-    "LN axis 1 no center": (lambda: layers.LayerNormalization(axis=1, center=False, **F64), (3, 4, 2), None),
-    "LN no affine": (lambda: layers.LayerNormalization(center=False, scale=False, **F64), (3, 6), None),
+    "LN axes 1,2 rank 4": (
+        lambda: layers.LayerNormalization(axis=[1, 2], **F64),
+        (2, 3, 4, 2),
+        None,
+    ),
+    "LN axis 1 no center": (
+        lambda: layers.LayerNormalization(axis=1, center=False, **F64),
+        (3, 4, 2),
+        None,
+    ),
+    "LN no affine": (
+        lambda: layers.LayerNormalization(center=False, scale=False, **F64),
+        (3, 6),
+        None,
+    ),
     "LN rms_scaling": (lambda: layers.LayerNormalization(rms_scaling=True, **F64), (3, 6), None),
     "RMSNorm": (lambda: layers.RMSNormalization(**F64), (4, 5), None),
     "RMSNorm axes -2,-1": (lambda: layers.RMSNormalization(axis=[-2, -1], **F64), (2, 3, 4), None),
     "GroupNorm": (lambda: layers.GroupNormalization(groups=2, **F64), (3, 4, 6), None),
-    "GroupNorm axis 1": (lambda: layers.GroupNormalization(groups=3, axis=1, **F64), (2, 6, 2, 2), None),
-    "GroupNorm instance": (lambda: layers.GroupNormalization(groups=-1, center=False, **F64), (2, 5, 3), None),
+    "GroupNorm axis 1": (
+        lambda: layers.GroupNormalization(groups=3, axis=1, **F64),
+        (2, 6, 2, 2),
+        None,
+    ),
+    "GroupNorm instance": (
+        lambda: layers.GroupNormalization(groups=-1, center=False, **F64),
+        (2, 5, 3),
+        None,
+    ),
 }
 IDS = list(CASES)
 
