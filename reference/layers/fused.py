@@ -30,7 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import activations
+from ..autodiff import rule_for
 from ..autodiff import tape as _tape
+from ..autodiff import vjp as traced_vjp
 from ..autodiff.tracked import TrackedArray, _own, _plain, _tapes, recording_tapes
 from ..nest import flatten, pack_sequence_as
 
@@ -41,6 +44,35 @@ def has_fused_vjp(cls: type) -> bool:
         if "call" in klass.__dict__:
             return "vjp_fwd" in klass.__dict__ and "vjp_bwd" in klass.__dict__
     return False
+
+
+def fusable_activation(activation) -> bool:
+    """Whether a layer VJP may differentiate `activation` itself: a built-in activation (its
+    registered rule, or its own recorded NumPy calls). A user's callable may read Variables the
+    VJP would not know about, so a layer with one is traced instead (vjp_fwd: NotImplemented)."""
+    if activation is activations.linear:
+        return True
+    try:
+        rule_for(activation)
+        return True
+    except KeyError:
+        pass
+    name = getattr(activation, "__name__", None)
+    return getattr(activations, str(name), None) is activation
+
+
+def activation_forward(activation, z):
+    """y = activation(z) and its pullback rule(g, y, z) -> dz for a layer's residuals: None
+    for linear, the registered rule (TF's kernel formula) where there is one, else the
+    activation's own recorded NumPy calls, traced once here in the forward pass."""
+    if activation is activations.linear:
+        return z, None
+    try:
+        rule = rule_for(activation)
+        return activation(z), rule
+    except KeyError:
+        y, pullback = traced_vjp(activation, z)
+        return y, lambda g, y, z: pullback(g)[0]
 
 
 def weight_paths(layer) -> list[tuple[str, Any]]:

@@ -7,12 +7,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ... import activations, constraints, initializers, regularizers
-from ...autodiff import rule_for
-from ...autodiff import vjp as traced_vjp
 from ...input_spec import InputSpec
 from ...layer import Layer
 from ...ops import conv as conv_ops
-from ..core.dense import _activation_pullback
+from ..fused import activation_forward, fusable_activation
 from . import _args
 
 
@@ -202,9 +200,8 @@ class BaseConv(Layer):
         return self.activation(z)
 
     def vjp_fwd(self, inputs, training=None):
-        pull = _activation_pullback(self.activation)
-        if pull is NotImplemented:
-            return NotImplemented
+        if not fusable_activation(self.activation):
+            return NotImplemented  # a user's activation may read Variables: trace `call`
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         x = self._to_last(inputs)
@@ -214,13 +211,8 @@ class BaseConv(Layer):
         z = self._from_last(z)
         if self.bias is not None:
             z = z + self._bias(self.bias.value)
-        if pull is None:
-            return z, _Residuals(cols, x.shape, kernel, z, z, None)
-        if pull == "rule":
-            y = self.activation(z)
-            return y, _Residuals(cols, x.shape, kernel, z, y, rule_for(self.activation))
-        y, activation_vjp = traced_vjp(self.activation, z)
-        return y, _Residuals(cols, x.shape, kernel, z, y, lambda g, y, z: activation_vjp(g)[0])
+        y, activation_rule = activation_forward(self.activation, z)
+        return y, _Residuals(cols, x.shape, kernel, z, y, activation_rule)
 
     def vjp_bwd(self, residuals, output_grad):
         cols, x_shape, kernel, z, y, rule = residuals

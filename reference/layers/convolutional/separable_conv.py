@@ -8,11 +8,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ... import activations, constraints, initializers, regularizers
-from ...autodiff import rule_for
-from ...autodiff import vjp as traced_vjp
 from ...input_spec import InputSpec
 from ...ops import conv as conv_ops
-from ..core.dense import _activation_pullback
+from ..fused import activation_forward, fusable_activation
 from . import _args
 from .base_conv import BaseConv
 
@@ -152,9 +150,8 @@ class BaseSeparableConv(BaseConv):
         return self.activation(z)
 
     def vjp_fwd(self, inputs, training=None):
-        pull = _activation_pullback(self.activation)
-        if pull is NotImplemented:
-            return NotImplemented
+        if not fusable_activation(self.activation):
+            return NotImplemented  # a user's activation may read Variables: trace `call`
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         depth, point = self._steps(inputs.shape)
@@ -166,13 +163,8 @@ class BaseSeparableConv(BaseConv):
         if self.bias is not None:
             z = z + self._bias(self.bias.value)
         saved = (x.shape, cols1, cols2, h.shape, dk, pk)
-        if pull is None:
-            return z, _Residuals(*saved, z, z, None)
-        if pull == "rule":
-            y = self.activation(z)
-            return y, _Residuals(*saved, z, y, rule_for(self.activation))
-        y, activation_vjp = traced_vjp(self.activation, z)
-        return y, _Residuals(*saved, z, y, lambda g, y, z: activation_vjp(g)[0])
+        y, activation_rule = activation_forward(self.activation, z)
+        return y, _Residuals(*saved, z, y, activation_rule)
 
     def vjp_bwd(self, residuals, output_grad):
         x_shape, cols1, cols2, mid_shape, dk, pk, z, y, rule = residuals

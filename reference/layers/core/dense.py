@@ -7,10 +7,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ... import activations, constraints, initializers, regularizers
-from ...autodiff import rule_for
-from ...autodiff import vjp as traced_vjp
 from ...input_spec import InputSpec
 from ...layer import Layer
+from ..fused import activation_forward, fusable_activation
 
 
 class _Residuals(NamedTuple):
@@ -21,20 +20,6 @@ class _Residuals(NamedTuple):
     z: np.ndarray  # the pre-activation x @ kernel + bias
     y: np.ndarray  # the output activation(z)
     activation_rule: Any  # rule(g, y, z) -> dz; None for the linear activation
-
-
-def _activation_pullback(activation):
-    """None (linear), "rule" (a registered VJP, TF's formula), "traced" (a built-in activation
-    composed of recorded NumPy calls), or NotImplemented (anything else: trace `call`)."""
-    if activation is activations.linear:
-        return None
-    try:
-        rule_for(activation)
-        return "rule"
-    except KeyError:
-        pass
-    name = getattr(activation, "__name__", None)
-    return "traced" if getattr(activations, str(name), None) is activation else NotImplemented
 
 
 class Dense(Layer):
@@ -129,8 +114,7 @@ class Dense(Layer):
         return self.activation(x)
 
     def vjp_fwd(self, inputs, training=None):
-        pull = _activation_pullback(self.activation)
-        if pull is NotImplemented:
+        if not fusable_activation(self.activation):
             return NotImplemented  # a user's activation may read Variables: trace `call`
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
@@ -138,13 +122,8 @@ class Dense(Layer):
         z = np.matmul(inputs, kernel)
         if self.bias is not None:
             z = z + self.bias.value
-        if pull is None:  # linear
-            return z, _Residuals(inputs, kernel, z, z, None)
-        if pull == "rule":
-            y = self.activation(z)
-            return y, _Residuals(inputs, kernel, z, y, rule_for(self.activation))
-        y, activation_vjp = traced_vjp(self.activation, z)  # traced once, in the forward pass
-        return y, _Residuals(inputs, kernel, z, y, lambda g, y, z: activation_vjp(g)[0])
+        y, activation_rule = activation_forward(self.activation, z)
+        return y, _Residuals(inputs, kernel, z, y, activation_rule)
 
     def vjp_bwd(self, residuals, output_grad):
         x, kernel, z, y, activation_rule = residuals
