@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import reference  # noqa: E402
+from parity_tests.harness import floatx as harness_floatx  # noqa: E402
 from reference import optimizers  # noqa: E402
 
 STEPS = 10  # 20-step training parity is in test_training_keras.py
@@ -61,15 +62,10 @@ TOL = {"float32": 2e-5, "float64": 1e-12}
 
 @contextlib.contextmanager
 def floatx(value):
-    """`set_floatx(value)` on both sides for the block (the learning-rate variable's dtype)."""
-    before = keras.config.floatx(), reference.config.floatx()
-    keras.config.set_floatx(value)
-    reference.config.set_floatx(value)
-    try:
+    """floatx `value` on both sides for the block, and the dtype policy Keras derives from it at
+    its first layer (harness.floatx restores both: set_floatx alone would leak the policy)."""
+    with harness_floatx(value):
         yield value
-    finally:
-        keras.config.set_floatx(before[0])
-        reference.config.set_floatx(before[1])
 
 
 # float64 for every row; float32 (the looser tier) for every third row, to stay fast.

@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import reference  # noqa: E402
+from parity_tests.harness import floatx  # noqa: E402
 from reference import random as R  # noqa: E402
 
 SEEDS = [(0, 0), (1, 0), (7, 3), (123456789, 0), (2**31 - 3, 5), (42, 2**31 - 3)]
@@ -155,9 +156,7 @@ def test_a_seeded_model_trained_with_dropout_keeps_matching_keras():
 
     def train(lib, utils, dropout_seed=5):
         keras.backend.clear_session()
-        before = lib.config.floatx()
-        lib.config.set_floatx("float64")
-        try:
+        with floatx("float64"):  # both libraries' floatx and dtype policy, restored after
             utils.set_random_seed(21)
             model = lib.Sequential(
                 [
@@ -171,8 +170,6 @@ def test_a_seeded_model_trained_with_dropout_keeps_matching_keras():
             model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
             history = model.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0)
             return initial, [np.asarray(w) for w in model.get_weights()], history.history["loss"]
-        finally:
-            lib.config.set_floatx(before)
 
     k_init, k_final, k_loss = train(keras, keras.utils)
     r_init, r_final, r_loss = train(reference, reference.utils)

@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import reference  # noqa: E402
+from parity_tests.harness import floatx as harness_floatx  # noqa: E402
 from reference import layers as rl  # noqa: E402
 
 N, BATCH, EPOCHS = 50, 10, 4
@@ -50,14 +51,10 @@ def _fresh_keras_session():
 
 @contextlib.contextmanager
 def floatx(value):
-    before = keras.config.floatx(), reference.config.floatx()
-    keras.config.set_floatx(value)
-    reference.config.set_floatx(value)
-    try:
+    """floatx `value` on both sides for the block, and the dtype policy Keras derives from it at
+    its first layer (harness.floatx restores both: set_floatx alone would leak the policy)."""
+    with harness_floatx(value):
         yield value
-    finally:
-        keras.config.set_floatx(before[0])
-        reference.config.set_floatx(before[1])
 
 
 def mlp(lib, dtype):
