@@ -572,6 +572,8 @@ def _propagate_mask(layer: Layer, first: Any, outputs: Any, previous_mask: Any) 
                 stacklevel=3,
             )
         return outputs
+    if previous_mask is None and type(layer).compute_mask is Layer.compute_mask:
+        return outputs  # the default compute_mask passes None on: nothing to attach
     from .layers.core import masking
 
     if all(masking.get_keras_mask(o) is not None for o in nest.flatten(outputs)):
