@@ -168,7 +168,7 @@ class GradientTape:
         Returns the structure of `sources`; None for a source the target does not depend on, or
         of an integer dtype (TF's default), or zeros with unconnected_gradients="zero".
         """
-        zero = self._start(unconnected_gradients)
+        self._check(unconnected_gradients)
         targets = [self._target(t) for t in flatten(target)]
         if output_gradients is None:
             seeds = [None if t is None else np.ones(t.shape, t.dtype) for t in targets]
@@ -182,6 +182,7 @@ class GradientTape:
                 _seed(t, g, raw) for t, g, raw in zip(targets, flat, flatten(target), strict=True)
             ]
         flat_sources = flatten(sources)
+        zero = self._start(unconnected_gradients)  # bad arguments above leave the tape usable
         results = self._gradients(targets, seeds, flat_sources, zero)
         self._finish()
         return pack_sequence_as(sources, results)
@@ -251,7 +252,8 @@ class GradientTape:
         out = np.stack([np.reshape(c, (shape[0], -1)) for c in cols], axis=1)
         return np.reshape(out, shape + src_shape[1:])
 
-    def _start(self, unconnected_gradients) -> bool:
+    def _check(self, unconnected_gradients) -> bool:
+        """Validate a gradient call without changing the tape; True for "zero"."""
         if self._used and not self.persistent:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of "
@@ -263,10 +265,14 @@ class GradientTape:
                 "Unknown value for unconnected_gradients: expected 'none' or 'zero' (or "
                 f"tf.UnconnectedGradients.NONE/ZERO). Received: {unconnected_gradients!r}"
             )
+        return value == "zero"
+
+    def _start(self, unconnected_gradients) -> bool:
+        zero = self._check(unconnected_gradients)
         self._used = True
         if self._active and not self.persistent:
             self._stop()  # as TF: a non-persistent tape stops recording at its gradient call
-        return value == "zero"
+        return zero
 
     def _finish(self) -> None:
         if not self.persistent:

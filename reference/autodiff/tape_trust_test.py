@@ -219,6 +219,8 @@ def test_bad_output_gradients_are_errors(output_gradients, match):
         y = tape.watch(X) * 2
     with pytest.raises(ValueError, match=match):
         tape.gradient([y], [X], output_gradients=output_gradients)
+    # a refused call changes nothing: the non-persistent tape still gives its one gradient
+    np.testing.assert_array_equal(tape.gradient(y, X), [2.0, 2.0])
 
 
 # -- 10, 11, 12, 13: saved inputs, no caches, weight paths, threads ------------------------------
