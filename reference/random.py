@@ -23,6 +23,7 @@ Keras: keras.random.{uniform, normal, truncated_normal, randint, dropout, SeedGe
 
 from __future__ import annotations
 
+import os
 import random as _py_random
 from collections.abc import Sequence
 
@@ -78,13 +79,37 @@ def _counters(high: tuple[int, int], calls: np.ndarray) -> np.ndarray:
 def random_words(seed: Sequence[int], n_calls: int, offset: int = 0) -> np.ndarray:
     """The stream's words for Philox calls offset .. offset + n_calls - 1: (n_calls, 4) uint32.
 
-    Blocks of _CHUNK calls keep the temporaries in cache (about 3x faster than one block)."""
+    Blocks of _CHUNK calls keep the temporaries in cache (about 3x faster than one block); large
+    draws spread the blocks over a few threads (NumPy releases the GIL in its loops). Each block
+    depends only on its position in the stream, so the words are the same either way."""
     key, high = key_counter(seed)
     out = np.empty((n_calls, 4), np.uint32)
-    for i in range(0, n_calls, _CHUNK):
+
+    def block(i: int) -> None:
         calls = np.arange(offset + i, offset + min(i + _CHUNK, n_calls), dtype=np.uint64)
         out[i : i + calls.size] = philox(_counters(high, calls), key)
+
+    starts = range(0, n_calls, _CHUNK)
+    if len(starts) > 2:
+        list(_pool().map(block, starts))
+    else:
+        for i in starts:
+            block(i)
     return out
+
+
+_POOL: list = []
+
+
+def _pool():
+    """A small thread pool for large draws, made on first use."""
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                             else os.cpu_count() or 1))  # fmt: skip
+        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="reference-random"))
+    return _POOL[0]
 
 
 # -- words to values, as TF's random_distributions.h ----------------------------------------
@@ -162,7 +187,27 @@ def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32") -> n
         values = (bits % np.uint64(hi - lo)).astype(np.int64) + lo
         return values[:n].astype(dtype).reshape(shape)
     lo, hi = dtype.type(minval), dtype.type(maxval)
-    return stateless_uniform_unit(shape, seed, dtype) * (hi - lo) + lo
+    if dtype == np.float64:
+        return stateless_uniform_unit(shape, seed, dtype) * (hi - lo) + lo
+    words = _stream(seed, n, 4).ravel()
+    out = np.empty(words.size, dtype)
+    unit = _unit_float16 if dtype == np.float16 else _unit_float32
+
+    def fill(a: int, b: int) -> None:  # elementwise, so block by block is the same
+        out[a:b] = unit(words[a:b]) * (hi - lo) + lo
+
+    _map_blocks(fill, words.size)
+    return out[:n].reshape(shape)
+
+
+def _map_blocks(fn, n: int, block: int = 4 * _CHUNK) -> None:
+    """fn(start, stop) over [0, n) in blocks, on the thread pool when there are several."""
+    starts = range(0, n, block)
+    if len(starts) > 2:
+        list(_pool().map(lambda a: fn(a, min(a + block, n)), starts))
+    else:
+        for a in starts:
+            fn(a, min(a + block, n))
 
 
 def _normal_unit(n: int, seed, dtype: np.dtype) -> np.ndarray:
