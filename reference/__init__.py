@@ -20,6 +20,7 @@ from . import (
     optimizers,
     random,
     regularizers,
+    saving,
     utils,
 )
 from .autodiff import GradientTape, TrackedArray
@@ -51,5 +52,6 @@ __all__ = [
     "optimizers",
     "random",
     "regularizers",
+    "saving",
     "utils",
 ]

@@ -326,6 +326,18 @@ class Layer:
         for v, w in zip(params, values, strict=True):
             v.assign(w)
 
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write a Keras 3 `.weights.h5` file (reference.saving.save_weights)."""
+        from . import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Read a Keras 3 `.weights.h5` file, all or nothing (reference.saving.load_weights)."""
+        from . import saving
+
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(

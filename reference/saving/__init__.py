@@ -1,0 +1,11 @@
+"""Saving and loading weights in Keras 3's formats, with NumPy and (lazily imported) h5py only.
+
+`save_weights(obj, path)` / `load_weights(obj, path)` read and write Keras 3 `.weights.h5` files
+(the layout of keras.Model.save_weights) for layers and models; `Layer.save_weights` and
+`Layer.load_weights` delegate here. Files are untrusted input: no pickle, no eval, nothing is
+imported by a name read from a file, and a load is all or nothing.
+"""
+
+from .weights import load_weights, save_weights, walk
+
+__all__ = ["load_weights", "save_weights", "walk"]

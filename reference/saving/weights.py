@@ -1,0 +1,261 @@
+"""Keras 3 `.weights.h5` files, written and read by structure, as keras.src.saving.saving_lib.
+
+Layout (the one Keras 3 writes; docs/porting-guide.md section 2): every saveable object (a
+layer, a model, the optimizer) gets a group `<path>/vars` with attribute `name` (its `.name`)
+and datasets "0", "1", ... holding its own variables (trainable ones first, then the
+non-trainable ones); its children follow under their own paths. A path is made of attribute
+names and snake_cased class names, never of layer names: Sequential and functional models
+first give `layers/<class>[_N]` for `model.layers`, then every attribute of the object in
+sorted order (private ones last) that holds a saveable (`<attr>`) or a list, tuple or dict of
+them (`<attr>/<class>[_N]`, nested containers `container[_N]`). An object reached twice is saved
+at its first path only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from typing import Any
+
+from ..layer import Layer
+from ..naming import to_snake_case
+from ..optimizers.base import Optimizer
+from . import _h5
+
+_SUFFIX = ".weights.h5"
+# Attributes that hold a model's own bookkeeping, never walked: Keras skips the attributes a
+# plain Layer() has (`_layers`, ...) and Sequential's internal `_functional`; the reference keeps
+# the layer lists (and Sequential's InputLayer, which Keras does not save) under these names.
+_SKIP = frozenset({"_layers", "_layers_list", "_input_layer", "_trainable_variables",
+                   "_non_trainable_variables", "_losses", "_auto_config"})  # fmt: skip
+
+
+def _is_saveable(obj: Any) -> bool:
+    return isinstance(obj, Layer | Optimizer)
+
+
+def own_variables(obj: Any) -> list:
+    """What `save_own_variables` writes: a layer's own trainable then non-trainable variables
+    (in the reference's lists, as `Layer.weights` orders them); an optimizer's `variables`."""
+    if isinstance(obj, Optimizer):
+        return obj.variables
+    return list(obj._trainable_variables) + list(obj._non_trainable_variables)
+
+
+def _name_key(name: str) -> str:
+    return f"~{name}" if name.startswith("_") else name  # private attributes last, as Keras
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _children(obj: Any) -> list[tuple[str, Any]]:
+    out = []
+    if isinstance(obj, Optimizer):
+        return out  # an optimizer's state is all in its own variables
+    if hasattr(obj, "_layers_list"):  # Sequential and Functional: `layers` first, as Keras
+        out.append(("layers", obj.layers))
+    for key in sorted(vars(obj), key=_name_key):
+        if not key.startswith("__") and key not in _SKIP and key != "layers":
+            out.append((key, vars(obj)[key]))
+    return out
+
+
+def walk(root: Any) -> list[tuple[str, Any]]:
+    """(path, saveable) for `root` and everything under it, in Keras's visiting order."""
+    found: list[tuple[str, Any]] = []
+    visited: set[int] = set()
+
+    def visit(obj: Any, path: str) -> None:
+        if id(obj) in visited:
+            return
+        visited.add(id(obj))
+        found.append((path, obj))
+        for attr, child in _children(obj):
+            if _is_saveable(child):
+                visit(child, _join(path, attr))
+            elif isinstance(child, list | tuple | dict):
+                visit_container(child, _join(path, attr), set())
+
+    def visit_container(container: Any, path: str, seen: set[int]) -> None:
+        if id(container) in seen:
+            return
+        seen.add(id(container))
+        used: dict[str, int] = {}
+        for item in container.values() if isinstance(container, dict) else container:
+            if _is_saveable(item):
+                visit(item, _join(path, _unique(to_snake_case(type(item).__name__), used)))
+            elif isinstance(item, list | tuple | dict):
+                visit_container(item, _join(path, _unique("container", used)), seen)
+
+    visit(root, "")
+    return found
+
+
+def _unique(name: str, used: dict[str, int]) -> str:
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _check_path(filepath: Any, who: str) -> str:
+    filepath = os.fspath(filepath)
+    if not str(filepath).endswith(_SUFFIX):
+        raise ValueError(
+            f"{who}: the filename must end in `{_SUFFIX}`. Received: filepath={filepath}"
+        )
+    return filepath
+
+
+def save_weights(obj: Any, filepath: Any, overwrite: bool = True) -> None:
+    """Write `obj`'s weights (a layer or a model, with its optimizer) to a `.weights.h5` file.
+
+    Keras: model.save_weights(filepath, overwrite=True) (saving_lib.save_weights_only).
+    The file is written to a temporary file in the same folder and renamed over `filepath`, so a
+    failed or interrupted save never leaves a half-written file at `filepath`.
+    Differences: `overwrite=False` raises FileExistsError instead of asking on the console.
+    """
+    filepath = _check_path(filepath, "save_weights")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save_weights: {filepath} exists and overwrite=False.")
+    h5py = _h5.h5py()
+    entries = walk(obj)
+    folder = os.path.dirname(os.path.abspath(filepath))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            for path, saveable in entries:
+                group = f.create_group(_join(path, "vars"))
+                if isinstance(getattr(saveable, "name", None), str):
+                    group.attrs["name"] = saveable.name
+                for i, v in enumerate(own_variables(saveable)):
+                    group.create_dataset(str(i), data=v.numpy())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _numbered(group: Any, where: str) -> list:
+    """The datasets of a `vars` group in numeric order ("10" after "9"); nothing else allowed."""
+    keys = list(group.keys())
+    if sorted(keys, key=lambda k: (len(k), k)) != [str(i) for i in range(len(keys))]:
+        raise ValueError(
+            f"{where}: expected datasets named 0..{len(keys) - 1}, found {sorted(keys)}."
+        )
+    members = [group[str(i)] for i in range(len(keys))]
+    h5py = _h5.h5py()
+    for i, m in enumerate(members):
+        if not isinstance(m, h5py.Dataset):
+            raise ValueError(f"{where}/{i}: expected a dataset, found a group.")
+    return members
+
+
+def _plan_one(f: Any, path: str, saveable: Any, filepath: str) -> list:
+    """(variable, value) pairs for one saveable; ValueError (nothing assigned) on any mismatch."""
+    vpath = _join(path, "vars")
+    where = f"{filepath}: {vpath}"
+    variables = own_variables(saveable)
+    group = f[vpath] if vpath in f else None
+    if group is not None and not isinstance(group, _h5.h5py().Group):
+        raise ValueError(f"{where}: expected a group of datasets, found a dataset.")
+    if group is None and variables:
+        raise ValueError(
+            f"{filepath}: layer {saveable.name!r} (path {vpath!r}) is missing from the file: it "
+            f"expected {len(variables)} variables {[v.name for v in variables]}."
+        )
+    members = [] if group is None else _numbered(group, where)
+    if len(members) != len(variables):
+        if isinstance(saveable, Optimizer):  # Keras warns and leaves the optimizer as it is
+            warnings.warn(
+                f"Skipping variable loading for optimizer '{saveable.name}', because it has "
+                f"{len(variables)} variables whereas the saved optimizer has {len(members)} "
+                "variables.",
+                stacklevel=4,
+            )
+            return []
+        raise ValueError(
+            f"{filepath}: layer {saveable.name!r} (path {vpath!r}) expected {len(variables)} "
+            f"variables, but received {len(members)} variables during loading. Expected: "
+            f"{[v.name for v in variables]}"
+        )
+    plan = []
+    for i, (v, ds) in enumerate(zip(variables, members, strict=True)):
+        try:
+            value = _h5.read_dataset(ds, f"{where}/{i} (variable {v.path!r})", v.shape, v.dtype)
+        except OSError as e:  # h5py's error for unreadable (corrupted) data
+            raise ValueError(f"{where}/{i} (variable {v.path!r}): unreadable data: {e}") from e
+        plan.append((v, value))
+    return plan
+
+
+def _extra_groups(f: Any, expected: set[str]) -> list[str]:
+    """`vars` groups holding datasets that no object of the target model reads."""
+    h5py = _h5.h5py()
+    extra = []
+
+    def visit(name: str, obj: Any) -> None:
+        if isinstance(obj, h5py.Dataset):
+            parent = name.rsplit("/", 1)[0] if "/" in name else ""
+            if parent not in expected and parent not in extra:
+                extra.append(parent)
+
+    f.visititems(visit)
+    return extra
+
+
+def load_weights(obj: Any, filepath: Any, skip_mismatch: bool = False) -> None:
+    """Load a `.weights.h5` file into `obj`, matching by structure (paths), not by layer names.
+
+    Keras: model.load_weights(filepath, skip_mismatch=False) (saving_lib.load_weights_only).
+    All or nothing: every value is read and checked (shape, dtype, count) before any variable
+    is assigned; on a mismatch a ValueError names the file, the path and the variable, and no
+    weight changes. With skip_mismatch=True the objects that do not match are left as they are
+    (with a warning) and the others load, as Keras.
+    Differences: a file with weights that no object of the target reads is refused (Keras
+    ignores them); soft/external links and virtual datasets are refused (untrusted input).
+    """
+    filepath = _check_path(filepath, "load_weights")
+    if isinstance(obj, Layer) and not obj.built:
+        raise ValueError(
+            f"Layer {obj.name!r} is not built: its weights cannot be loaded from {filepath}. "
+            "Try building the model first by calling it on some data or by using `build()`."
+        )
+    h5py = _h5.h5py()
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"load_weights: no such file: {filepath}")
+    try:
+        f = h5py.File(filepath, "r")
+    except OSError as e:
+        raise ValueError(f"load_weights: {filepath} is not a readable HDF5 file: {e}") from e
+    errors: list[str] = []
+    plan: list = []
+    with f:
+        _h5.check_links(f, filepath)
+        entries = walk(obj)
+        for path, saveable in entries:
+            try:
+                plan.extend(_plan_one(f, path, saveable, filepath))
+            except ValueError as e:
+                errors.append(str(e))
+        extra = _extra_groups(f, {_join(path, "vars") for path, _ in entries})
+        errors.extend(
+            f"{filepath}: {group!r} holds weights that no layer of {obj.name!r} reads (the file "
+            "has more layers or variables than the model)."
+            for group in extra
+        )
+    if errors and not skip_mismatch:
+        raise ValueError(
+            f"A total of {len(errors)} objects could not be loaded from {filepath}; no weight "
+            "was changed:\n" + "\n".join(errors)
+        )
+    for message in errors:
+        warnings.warn(f"Skipped loading: {message}", stacklevel=2)
+    for variable, value in plan:
+        variable.assign(value)
