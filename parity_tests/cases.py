@@ -467,6 +467,56 @@ CASES: list[Case] = [
         for std in (1e-8, 30.0)
     ],  # fmt: skip
     # --- end of issue 5
+    # --- Recurrent layers (issue 10). training=None: no dropout yet, so one call mode. Lengths
+    # 1, 5, 50 (and 200 in float64); activations without a from-output derivative
+    # (relu, hard_sigmoid) take the traced path instead of the hand-written BPTT.
+    *[
+        Case(layer, dict(units=3), (2, 1, 4), training=None)
+        for layer in ("SimpleRNN", "GRU", "LSTM")
+    ],  # fmt: skip
+    *[
+        Case(layer, dict(units=4, **extra), (2, 5, 3), training=None)
+        for layer in ("SimpleRNN", "GRU", "LSTM")
+        for extra in (
+            dict(return_sequences=True, return_state=True, go_backwards=True),
+            dict(return_state=True, use_bias=False),
+            dict(return_sequences=True, activation="relu"),
+        )
+    ],  # fmt: skip
+    Case("SimpleRNN", dict(units=6, return_sequences=True), (3, 50, 4), training=None),
+    Case("SimpleRNN", dict(units=4, go_backwards=True), (1, 5, 3), training=None),
+    Case("GRU", dict(units=4, reset_after=False, return_sequences=True), (2, 5, 3), training=None),
+    Case(
+        "GRU",
+        dict(units=4, reset_after=False, return_state=True, go_backwards=True),
+        (1, 5, 3),
+        training=None,
+    ),
+    Case("GRU", dict(units=4, reset_after=False, use_bias=False), (2, 5, 3), training=None),
+    Case("GRU", dict(units=8, return_sequences=True), (3, 50, 4), training=None),
+    Case("GRU", dict(units=4, reset_after=False), (3, 50, 4), training=None),
+    Case("GRU", dict(units=4, recurrent_activation="hard_sigmoid"), (2, 5, 3), training=None),
+    Case("LSTM", dict(units=4, unit_forget_bias=False), (1, 5, 3), training=None),
+    Case(
+        "LSTM",
+        dict(units=4, recurrent_activation="hard_sigmoid", return_sequences=True),
+        (2, 5, 3),
+        training=None,
+    ),
+    Case("LSTM", dict(units=8, return_sequences=True), (3, 50, 4), training=None),
+    Case("LSTM", dict(units=8, return_state=True, go_backwards=True), (3, 50, 4), training=None),
+    *[
+        Case(
+            layer,
+            dict(units=4, return_sequences=True),
+            (2, 200, 3),
+            training=None,
+            dtypes=("float64",),
+            reason="length 200: the tight tier over a long sequence",
+        )
+        for layer in ("SimpleRNN", "GRU", "LSTM")
+    ],  # fmt: skip
+    # --- end of recurrent layers (issue 10)
 ]
 
 

@@ -68,6 +68,7 @@ from tf_layers.reshaping import (  # issue 8
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from tf_layers.rnn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # issue 10
 
 __all__ = [
     "Activation",
@@ -136,4 +137,10 @@ __all__ = [
     "ZeroPadding1D",  # issue 8
     "ZeroPadding2D",  # issue 8
     "ZeroPadding3D",  # issue 8
+    "GRU",  # issue 10
+    "GRUCell",  # issue 10
+    "LSTM",  # issue 10
+    "LSTMCell",  # issue 10
+    "SimpleRNN",  # issue 10
+    "SimpleRNNCell",  # issue 10
 ]

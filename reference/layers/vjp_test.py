@@ -137,6 +137,33 @@ CASES = {
         (2, 5, 3),
         None,
     ),
+    # --- Recurrent layers (issue 10): backpropagation through time, one output each.
+    "SimpleRNN sequences": (
+        lambda: layers.SimpleRNN(3, return_sequences=True, **F64),
+        (2, 5, 4),
+        None,
+    ),
+    "SimpleRNN backwards": (lambda: layers.SimpleRNN(3, go_backwards=True, **F64), (2, 5, 4), None),
+    "LSTM sequences": (lambda: layers.LSTM(3, return_sequences=True, **F64), (2, 5, 4), None),
+    "LSTM backwards no bias": (
+        lambda: layers.LSTM(3, go_backwards=True, use_bias=False, **F64),
+        (2, 4, 3),
+        None,
+    ),
+    "LSTM length 50": (lambda: layers.LSTM(4, **F64), (2, 50, 3), None),
+    "GRU sequences": (lambda: layers.GRU(3, return_sequences=True, **F64), (2, 5, 4), None),
+    "GRU no bias": (lambda: layers.GRU(3, use_bias=False, **F64), (2, 4, 3), None),
+    "GRU reset_after=False backwards": (
+        lambda: layers.GRU(3, reset_after=False, go_backwards=True, return_sequences=True, **F64),
+        (2, 5, 4),
+        None,
+    ),
+    "GRU reset_after=False length 50": (
+        lambda: layers.GRU(4, reset_after=False, **F64),
+        (2, 50, 3),
+        None,
+    ),
+    # --- end of recurrent layers (issue 10)
 }
 IDS = list(CASES)
 

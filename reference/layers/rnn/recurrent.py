@@ -1,0 +1,285 @@
+"""Recurrent layers: SimpleRNN, GRU and LSTM over a whole sequence, with a hand-written
+backpropagation through time (reference/ops/rnn.py) under the layer-VJP residuals contract.
+
+Each layer owns its cell (a sub-layer named as Keras names it: `simple_rnn_cell`, `gru_cell`,
+`lstm_cell`), so weight paths are `<cell>/kernel`, `<cell>/recurrent_kernel`, `<cell>/bias`.
+`call` is the readable forward: one GEMM for the input projection of every step, then the
+recurrence step by step. `vjp_fwd` runs the same code on plain arrays and keeps the per-step
+gates and states; `vjp_bwd` walks them backwards, never rerunning the sequence.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ...input_spec import InputSpec
+from ...layer import Layer
+from ...ops import rnn as rnn_ops
+from .cells import GRUCell, LSTMCell, SimpleRNNCell
+
+_LAYER_ARGS = ("name", "dtype", "trainable", "activity_regularizer", "autocast")
+
+
+class _Residuals(NamedTuple):
+    x: np.ndarray  # (T, B, in) time-major, in processing order (reversed if go_backwards)
+    kernel: np.ndarray
+    recurrent_kernel: np.ndarray
+    saved: tuple  # the recurrence's per-step values (ops.rnn *_forward)
+    dact: Any  # activation' from its output
+    drec: Any  # recurrent_activation' from its output
+
+
+class _Recurrent(Layer):
+    """Shared by SimpleRNN, GRU and LSTM: arguments, the sequence plumbing and the VJP."""
+
+    cell_class: type = Layer
+    n_states = 1
+
+    def __init__(
+        self,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        use_cudnn: Any = "auto",
+        **kwargs: Any,
+    ):
+        layer_kwargs = {k: kwargs.pop(k) for k in _LAYER_ARGS if k in kwargs}
+        name = type(self).__name__
+        if stateful:
+            raise NotImplementedError(
+                f"{name}: stateful=True is not implemented in the reference yet."
+            )
+        cell_name = self.cell_class.__name__.replace("Cell", "").lower()
+        cell_name = {"simplernn": "simple_rnn"}.get(cell_name, cell_name) + "_cell"
+        cell = self.cell_class(
+            dtype=layer_kwargs.get("dtype"),
+            trainable=layer_kwargs.get("trainable", True),
+            name=cell_name,
+            **kwargs,
+        )
+        super().__init__(**layer_kwargs)
+        self.cell = cell
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        self.stateful = stateful
+        self.unroll = unroll  # no effect on the math: the reference always loops
+        self.use_cudnn = use_cudnn
+        self.input_spec = InputSpec(ndim=3)
+
+    def __getattr__(self, key: str) -> Any:
+        # units, activation, kernel_initializer, ...: read through to the cell, as Keras does.
+        cell = self.__dict__.get("cell")
+        if cell is None or key.startswith("_"):
+            raise AttributeError(key)
+        return getattr(cell, key)
+
+    def build(self, input_shape: tuple) -> None:
+        self.cell.build((input_shape[0], input_shape[-1]))
+        self.cell.built = True
+
+    # -- forward -------------------------------------------------------------------------------
+    def _zero_states(self, x):
+        return [np.zeros((x.shape[1], self.cell.units), x.dtype) for _ in range(self.n_states)]
+
+    def _sequence(self, inputs, kernel, recurrent_kernel, bias):
+        """Shared by call and vjp_fwd: (outputs, x, per-step values of the recurrence)."""
+        if inputs.dtype.kind not in "fc":
+            inputs = inputs.astype(self.compute_dtype)
+        x = np.swapaxes(inputs, 0, 1)  # time-major
+        if self.go_backwards:
+            x = x[::-1]
+        xw = np.matmul(x, kernel)  # the input projection of every step: one GEMM
+        if bias is not None:
+            xw = xw + self.cell.input_bias(bias)
+        saved = self._recurrence(xw, recurrent_kernel, bias, self._zero_states(x))
+        states = [s[-1] for s in saved[: self.n_states]]
+        out = np.swapaxes(saved[0], 0, 1) if self.return_sequences else states[0]
+        return ([out, *states] if self.return_state else out), x, saved
+
+    def call(self, inputs, training=None):
+        cell = self.cell
+        return self._sequence(inputs, cell.kernel, cell.recurrent_kernel, cell.bias)[0]
+
+    # -- backward ------------------------------------------------------------------------------
+    def vjp_fwd(self, inputs, training=None):
+        cell = self.cell
+        dact = rnn_ops.derivative_from_output(cell.activation)
+        drec = rnn_ops.derivative_from_output(getattr(cell, "recurrent_activation", None))
+        if dact is None or (drec is None and not isinstance(cell, SimpleRNNCell)):
+            return NotImplemented  # an activation without a from-output rule: trace `call`
+        kernel, rk = cell.kernel.value, cell.recurrent_kernel.value
+        bias = None if cell.bias is None else cell.bias.value
+        outputs, x, saved = self._sequence(inputs, kernel, rk, bias)
+        return outputs, _Residuals(x, kernel, rk, saved, dact, drec)
+
+    def vjp_bwd(self, residuals, output_grads):
+        x, kernel, rk, saved, _, _ = residuals
+        grads = output_grads if self.return_state else [output_grads]
+        hs = saved[0]
+        dhs = np.zeros_like(hs)
+        if self.return_sequences:
+            dhs += np.swapaxes(grads[0], 0, 1)
+        else:
+            dhs[-1] += grads[0]
+        if self.return_state:
+            dhs[-1] += grads[1]
+        dxw, drk, db_rec = self._backward(residuals, dhs, grads[2:] if self.return_state else [])
+        t, b, n_in = x.shape
+        dxw2 = dxw.reshape(t * b, -1)
+        dx = np.dot(dxw2, kernel.T).reshape(t, b, n_in)
+        if self.go_backwards:
+            dx = dx[::-1]
+        c = self.cell.name
+        grads_w = {
+            f"{c}/kernel": np.dot(x.reshape(t * b, n_in).T, dxw2),
+            f"{c}/recurrent_kernel": drk,
+        }
+        if self.cell.bias is not None:
+            db = dxw2.sum(axis=0)
+            grads_w[f"{c}/bias"] = db if db_rec is None else np.stack([db, db_rec])
+        return np.swapaxes(dx, 0, 1), grads_w
+
+    def compute_output_shape(self, input_shape: tuple) -> Any:
+        b, t, u = input_shape[0], input_shape[1], self.cell.units
+        out = (b, t, u) if self.return_sequences else (b, u)
+        return [out, *[(b, u)] * self.n_states] if self.return_state else out
+
+    def get_config(self) -> dict:
+        config = {
+            k: v
+            for k, v in self.cell.get_config().items()
+            if k not in ("name", "dtype", "trainable")
+        }
+        config.update(Layer.get_config(self))
+        config.update(
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            go_backwards=self.go_backwards,
+            stateful=self.stateful,
+            unroll=self.unroll,
+        )
+        return config
+
+
+class SimpleRNN(_Recurrent):
+    """Fully-connected RNN over a sequence.
+
+    Computes: h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel), h_0 = 0;
+    output h_T (or every h_t with return_sequences), and [output, h_T] with return_state.
+    VJP (per step, t = T-1 .. 0): dh = dy_t + dh_next;  da = dh * act'(h_t);
+    drecurrent_kernel += h_{t-1}.T @ da;  dh_next = da @ recurrent_kernel.T;  then, over all
+    steps at once, dx = da @ kernel.T, dkernel = x.T @ da, dbias = sum(da).
+    Keras: keras.layers.SimpleRNN(units, activation="tanh", use_bias=True, ...,
+    return_sequences=False, return_state=False, go_backwards=False, stateful=False).
+    Differences: no mask, initial_state, stateful, dropout or recurrent_dropout yet.
+    Input shape: (B, T, in).  Weights: simple_rnn_cell/kernel (in, U), recurrent_kernel (U, U),
+    bias (U,).
+    """
+
+    cell_class = SimpleRNNCell
+
+    def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any):
+        super().__init__(units=units, activation=activation, **kwargs)
+
+    def _recurrence(self, xw, rk, bias, states):
+        return (rnn_ops.simple_rnn_forward(xw, rk, states[0], self.cell.activation),)
+
+    def _backward(self, res, dhs, _state_grads):
+        (hs,) = res.saved
+        h0 = np.zeros_like(hs[0])
+        dxw, drk, _ = rnn_ops.simple_rnn_backward(dhs, hs, h0, res.recurrent_kernel, res.dact)
+        return dxw, drk, None
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory over a sequence (gate order i, f, c, o).
+
+    Computes: per step, z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias;
+    i, f, o = rec_act(z_i, z_f, z_o);  c_t = f * c_{t-1} + i * act(z_c);  h_t = o * act(c_t).
+    VJP: ops.rnn.lstm_backward's per-step equations, then dx, dkernel, dbias over all steps.
+    Keras: keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid",
+    unit_forget_bias=True, ...); return_state gives [output, h_T, c_T].
+    Differences: no mask, initial_state, stateful, dropout or recurrent_dropout yet.
+    Input shape: (B, T, in).  Weights: lstm_cell/kernel (in, 4U), recurrent_kernel (U, 4U),
+    bias (4U,).
+    """
+
+    cell_class = LSTMCell
+    n_states = 2
+
+    def __init__(self, units: int, **kwargs: Any):
+        super().__init__(units=units, **kwargs)
+
+    def _recurrence(self, xw, rk, bias, states):
+        cell = self.cell
+        return rnn_ops.lstm_forward(
+            xw, rk, states[0], states[1], cell.activation, cell.recurrent_activation
+        )
+
+    def _backward(self, res, dhs, state_grads):
+        hs, cs, gates, act_cs = res.saved
+        zero = np.zeros_like(hs[0])
+        dc_last = state_grads[0] if state_grads else zero
+        dxw, drk, _, _ = rnn_ops.lstm_backward(
+            dhs,
+            dc_last,
+            hs,
+            cs,
+            gates,
+            act_cs,
+            zero,
+            zero,
+            res.recurrent_kernel,
+            res.dact,
+            res.drec,
+        )
+        return dxw, drk, None
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit over a sequence (gate order z, r, h).
+
+    Computes: ops.rnn.gru_forward's step (reset_after=True: the reset gate multiplies
+    h_{t-1} @ recurrent_kernel + bias[1]; False: it multiplies h_{t-1} before the product);
+    h_t = z * h_{t-1} + (1 - z) * hh.
+    VJP: ops.rnn.gru_backward's per-step equations, then dx, dkernel and the input bias over all
+    steps; the recurrent bias (bias[1]) from the per-step sums.
+    Keras: keras.layers.GRU(units, activation="tanh", recurrent_activation="sigmoid",
+    reset_after=True, ...).
+    Differences: no mask, initial_state, stateful, dropout or recurrent_dropout yet.
+    Input shape: (B, T, in).  Weights: gru_cell/kernel (in, 3U), recurrent_kernel (U, 3U),
+    bias (2, 3U) with reset_after, else (3U,).
+    """
+
+    cell_class = GRUCell
+
+    def __init__(self, units: int, **kwargs: Any):
+        super().__init__(units=units, **kwargs)
+
+    def _recurrence(self, xw, rk, bias, states):
+        cell = self.cell
+        rb = None if bias is None else cell.recurrent_bias(bias)
+        return rnn_ops.gru_forward(
+            xw, rk, states[0], cell.activation, cell.recurrent_activation, cell.reset_after, rb
+        )
+
+    def _backward(self, res, dhs, _state_grads):
+        hs, gates, mhs = res.saved
+        reset_after = self.cell.reset_after
+        dxw, drk, db_rec, _ = rnn_ops.gru_backward(
+            dhs,
+            hs,
+            gates,
+            mhs,
+            np.zeros_like(hs[0]),
+            res.recurrent_kernel,
+            res.dact,
+            res.drec,
+            reset_after,
+        )
+        return dxw, drk, db_rec

@@ -1,0 +1,207 @@
+"""Recurrent kernels: the SimpleRNN, GRU and LSTM recurrences and their backpropagation through
+time (BPTT), in NumPy.
+
+Conventions shared by every function here:
+- sequences are time-major: `xw` is (T, B, G) and holds the input projection of every step,
+  `x_t @ kernel + input_bias`, computed by the layer in one GEMM before the recurrence;
+- `R` is the recurrent kernel (U, G), gate blocks side by side in Keras's order (LSTM i, f, c, o;
+  GRU z, r, h);
+- the `*_forward` functions are plain NumPy on values that may be tracked by the tape (a layer's
+  readable `call` runs them under the tape), and return the per-step values the backward needs
+  (the residuals); the `*_backward` functions consume them and never rerun the sequence;
+- `act`/`rec_act` are the cell's activations, `dact`/`drec` their derivatives written from the
+  OUTPUT (tanh: 1 - y*y, sigmoid: y*(1 - y)), as TF's TanhGrad/SigmoidGrad.
+
+Each backward walks t = T-1 .. 0 with `dh` (and `dc`) carried from step t+1, and does one GEMM
+per gate block per step (`dR += h_prev.T @ dgates` is accumulated, `dh_prev = dgates @ R.T`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations
+
+
+def derivative_from_output(activation: Any):
+    """f'(z) written from y = f(z), for the activations a hand-written BPTT supports; None for
+    any other (the layer then traces its `call`)."""
+    if activation is activations.tanh:
+        return lambda y: 1.0 - y * y
+    if activation is activations.sigmoid:
+        return lambda y: y * (1.0 - y)
+    if activation is activations.linear:
+        return lambda y: np.ones_like(y)
+    return None
+
+
+# -- SimpleRNN --------------------------------------------------------------------------------
+def simple_rnn_forward(xw, R, h0, act):
+    """h_t = act(xw_t + h_{t-1} @ R). Returns hs (T, B, U), the state after every step."""
+    hs, h = [], h0
+    for t in range(xw.shape[0]):
+        h = act(xw[t] + np.matmul(h, R))
+        hs.append(h)
+    return np.stack(hs)
+
+
+def simple_rnn_backward(dhs, hs, h0, R, dact):
+    """BPTT of simple_rnn_forward. `dhs` (T, B, U) is the gradient reaching each h_t from
+    outside the recurrence (the output sequence, the returned state).
+
+    Per step, from t = T-1 down:
+        dh = dhs_t + dh_next;  da = dh * act'(h_t);  dR += h_{t-1}.T @ da;  dh_next = da @ R.T
+    Returns dxw (T, B, U), dR, dh0.
+    """
+    dxw = np.empty_like(hs)
+    dR = np.zeros_like(R)
+    dh_next = np.zeros_like(h0)
+    for t in range(hs.shape[0] - 1, -1, -1):
+        h_prev = hs[t - 1] if t else h0
+        da = (dhs[t] + dh_next) * dact(hs[t])
+        dxw[t] = da
+        dR += np.dot(h_prev.T, da)
+        dh_next = np.dot(da, R.T)
+    return dxw, dR, dh_next
+
+
+# -- LSTM -------------------------------------------------------------------------------------
+def lstm_forward(xw, R, h0, c0, act, rec_act):
+    """Keras's LSTM (gate order i, f, c, o):
+        z = xw_t + h_{t-1} @ R;  i, f, o = rec_act(z_i, z_f, z_o);  g = act(z_c)
+        c_t = f * c_{t-1} + i * g;  h_t = o * act(c_t)
+    Returns (hs, cs, gates, act_cs): hs, cs (T, B, U); gates (T, B, 4U) = [i, f, g, o] after
+    their activations; act_cs = act(c_t) (T, B, U)."""
+    u = R.shape[0]
+    hs, cs, gates, act_cs = [], [], [], []
+    h, c = h0, c0
+    for t in range(xw.shape[0]):
+        z = xw[t] + np.matmul(h, R)
+        i = rec_act(z[:, :u])
+        f = rec_act(z[:, u : 2 * u])
+        g = act(z[:, 2 * u : 3 * u])
+        o = rec_act(z[:, 3 * u :])
+        c = f * c + i * g
+        ac = act(c)
+        h = o * ac
+        hs.append(h)
+        cs.append(c)
+        gates.append(np.concatenate([i, f, g, o], axis=-1))
+        act_cs.append(ac)
+    return np.stack(hs), np.stack(cs), np.stack(gates), np.stack(act_cs)
+
+
+def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec):
+    """BPTT of lstm_forward; `dc_last` is the gradient of the returned cell state c_T.
+
+    Per step, from t = T-1 down (dc_next starts at dc_last):
+        dh = dhs_t + dh_next;  dc = dc_next + dh * o * act'(c_t)   [act' from act(c_t)]
+        do = dh * act(c_t);  di = dc * g;  dg = dc * i;  df = dc * c_{t-1};  dc_next = dc * f
+        dz = [di * rec'(i), df * rec'(f), dg * act'(g), do * rec'(o)]
+        dR += h_{t-1}.T @ dz;  dh_next = dz @ R.T
+    Returns dxw (T, B, 4U), dR, dh0, dc0.
+    """
+    u = R.shape[0]
+    dxw = np.empty_like(gates)
+    dR = np.zeros_like(R)
+    dh_next = np.zeros_like(h0)
+    dc_next = dc_last
+    for t in range(hs.shape[0] - 1, -1, -1):
+        i, f, g, o = (gates[t, :, k * u : (k + 1) * u] for k in range(4))
+        h_prev, c_prev = (hs[t - 1], cs[t - 1]) if t else (h0, c0)
+        dh = dhs[t] + dh_next
+        dc = dc_next + dh * o * dact(act_cs[t])
+        dz = dxw[t]
+        dz[:, :u] = dc * g * drec(i)
+        dz[:, u : 2 * u] = dc * c_prev * drec(f)
+        dz[:, 2 * u : 3 * u] = dc * i * dact(g)
+        dz[:, 3 * u :] = dh * act_cs[t] * drec(o)
+        dc_next = dc * f
+        dR += np.dot(h_prev.T, dz)
+        dh_next = np.dot(dz, R.T)
+    return dxw, dR, dh_next, dc_next
+
+
+# -- GRU --------------------------------------------------------------------------------------
+def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None):
+    """Keras's GRU (gate order z, r, h; xw already holds the input bias).
+
+    reset_after=True (the default; two biases):
+        m = h_{t-1} @ R + recurrent_bias;  z = rec_act(xw_z + m_z);  r = rec_act(xw_r + m_r)
+        hh = act(xw_h + r * m_h)
+    reset_after=False (one bias; the reset gate acts before the product):
+        z, r as above with m = h_{t-1} @ R[:, :2U];  hh = act(xw_h + (r * h_{t-1}) @ R[:, 2U:])
+    then h_t = z * h_{t-1} + (1 - z) * hh.
+    Returns (hs, gates, m_h): hs (T, B, U); gates (T, B, 3U) = [z, r, hh]; m_h (T, B, U), the
+    recurrent part of the candidate before the reset gate (reset_after) or r * h_{t-1} (not).
+    """
+    u = R.shape[0]
+    hs, gates, mhs = [], [], []
+    h = h0
+    for t in range(xw.shape[0]):
+        x = xw[t]
+        if reset_after:
+            m = np.matmul(h, R)
+            if recurrent_bias is not None:
+                m = m + recurrent_bias
+        else:
+            m = np.matmul(h, R[:, : 2 * u])
+        z = rec_act(x[:, :u] + m[:, :u])
+        r = rec_act(x[:, u : 2 * u] + m[:, u : 2 * u])
+        if reset_after:
+            m_h = m[:, 2 * u :]
+            hh = act(x[:, 2 * u :] + r * m_h)
+        else:
+            m_h = r * h
+            hh = act(x[:, 2 * u :] + np.matmul(m_h, R[:, 2 * u :]))
+        h = z * h + (1.0 - z) * hh
+        hs.append(h)
+        gates.append(np.concatenate([z, r, hh], axis=-1))
+        mhs.append(m_h)
+    return np.stack(hs), np.stack(gates), np.stack(mhs)
+
+
+def gru_backward(dhs, hs, gates, mhs, h0, R, dact, drec, reset_after):
+    """BPTT of gru_forward.
+
+    Per step, from t = T-1 down, with dh = dhs_t + dh_next:
+        dz = dh * (h_{t-1} - hh) * rec'(z);  da_h = dh * (1 - z) * act'(hh);  dh_prev = dh * z
+    reset_after=True (m = h_{t-1} @ R + b_rec):
+        dr = da_h * m_h * rec'(r);  dm = [dz, dr, da_h * r]
+        dR += h_{t-1}.T @ dm;  db_rec += sum(dm);  dh_prev += dm @ R.T
+    reset_after=False (rh = r * h_{t-1}):
+        drh = da_h @ R_h.T;  dR_h += rh.T @ da_h;  dr = drh * h_{t-1} * rec'(r)
+        dR_zr += h_{t-1}.T @ [dz, dr];  dh_prev += drh * r + [dz, dr] @ R_zr.T
+    and dxw_t = [dz, dr, da_h]. Returns dxw (T, B, 3U), dR, d_recurrent_bias (None when not
+    reset_after), dh0.
+    """
+    u = R.shape[0]
+    dxw = np.empty_like(gates)
+    dR = np.zeros_like(R)
+    db = np.zeros(R.shape[1], R.dtype) if reset_after else None
+    dh_next = np.zeros_like(h0)
+    for t in range(hs.shape[0] - 1, -1, -1):
+        z, r, hh = (gates[t, :, k * u : (k + 1) * u] for k in range(3))
+        h_prev = hs[t - 1] if t else h0
+        dh = dhs[t] + dh_next
+        dg = dxw[t]
+        dg[:, :u] = dh * (h_prev - hh) * drec(z)
+        da_h = dh * (1.0 - z) * dact(hh)
+        dg[:, 2 * u :] = da_h
+        if reset_after:
+            dg[:, u : 2 * u] = da_h * mhs[t] * drec(r)
+            dm = dg.copy()
+            dm[:, 2 * u :] *= r
+            dR += np.dot(h_prev.T, dm)
+            db += dm.sum(axis=0)
+            dh_next = dh * z + np.dot(dm, R.T)
+        else:
+            drh = np.dot(da_h, R[:, 2 * u :].T)
+            dR[:, 2 * u :] += np.dot(mhs[t].T, da_h)
+            dg[:, u : 2 * u] = drh * h_prev * drec(r)
+            dzr = dg[:, : 2 * u]
+            dR[:, : 2 * u] += np.dot(h_prev.T, dzr)
+            dh_next = dh * z + drh * r + np.dot(dzr, R[:, : 2 * u].T)
+    return dxw, dR, db, dh_next
