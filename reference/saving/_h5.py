@@ -57,6 +57,8 @@ def read_dataset(ds: Any, where: str, expected_shape: tuple, expected_dtype: str
     value may be cast within its kind ("same_kind": float64 -> float32 as Keras's assign does);
     strings, objects, compounds, or a float read into an integer variable, are refused.
     """
+    if ds.shape is None:  # an HDF5 null dataspace (h5py.Empty)
+        raise ValueError(f"{where}: the dataset is empty (a null dataspace), not an array.")
     if tuple(ds.shape) != tuple(expected_shape):
         raise ValueError(
             f"{where}: shape mismatch: the file has shape {tuple(ds.shape)}, the target variable "

@@ -237,14 +237,17 @@ def load_weights(obj: Any, filepath: Any, skip_mismatch: bool = False) -> None:
     errors: list[str] = []
     plan: list = []
     with f:
-        _h5.check_links(f, filepath)
-        entries = walk(obj)
-        for path, saveable in entries:
-            try:
-                plan.extend(_plan_one(f, path, saveable, filepath))
-            except ValueError as e:
-                errors.append(str(e))
-        extra = _extra_groups(f, {_join(path, "vars") for path, _ in entries})
+        try:
+            _h5.check_links(f, filepath)
+            entries = walk(obj)
+            for path, saveable in entries:
+                try:
+                    plan.extend(_plan_one(f, path, saveable, filepath))
+                except ValueError as e:
+                    errors.append(str(e))
+            extra = _extra_groups(f, {_join(path, "vars") for path, _ in entries})
+        except (OSError, KeyError, RuntimeError) as e:  # h5py's errors on a damaged file
+            raise ValueError(f"load_weights: {filepath} is damaged; nothing was loaded: {e}") from e
         errors.extend(
             f"{filepath}: {group!r} holds weights that no layer of {obj.name!r} reads (the file "
             "has more layers or variables than the model)."
