@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import activations, constraints, initializers, regularizers
+from ... import activations, constraints, initializers, random, regularizers
 from ...layer import Layer
 from ...ops import rnn as rnn_ops
 
@@ -17,6 +17,7 @@ class _Cell(Layer):
     """Shared by the three cells: arguments, validation and the three weights."""
 
     gates = 1  # gate blocks side by side in the kernels
+    seed_first = False  # whether Keras creates the cell's SeedGenerator before its initializers
 
     def __init__(
         self,
@@ -49,6 +50,10 @@ class _Cell(Layer):
                 f"{cls}: dropout and recurrent_dropout are not implemented in the reference yet. "
                 f"Received: dropout={dropout}, recurrent_dropout={recurrent_dropout}"
             )
+        # An unseeded generator and each unseeded initializer draw a seed from the global stream
+        # in turn: created in Keras's order (SimpleRNNCell: generator first; GRU/LSTM cells:
+        # last), a seeded model starts from Keras's weights. Dropout will draw from it.
+        seed_generator = random.SeedGenerator(seed) if self.seed_first else None
         # Resolve every named object before any state exists, so a bad name changes nothing.
         activation = activations.get(activation)
         recurrent_activation = activations.get(recurrent_activation)
@@ -63,6 +68,7 @@ class _Cell(Layer):
             recurrent_constraint=constraints.get(recurrent_constraint),
             bias_constraint=constraints.get(bias_constraint),
         )
+        seed_generator = seed_generator or random.SeedGenerator(seed)
         super().__init__(**kwargs)
         self.units = units
         self.activation = activation
@@ -71,6 +77,7 @@ class _Cell(Layer):
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.seed = seed
+        self.seed_generator = seed_generator
         for key, value in resolved.items():
             setattr(self, key, value)
 
@@ -150,6 +157,8 @@ class SimpleRNNCell(_Cell):
     Differences: dropout and recurrent_dropout must be 0 (not implemented yet).
     Weights: kernel (in, U), recurrent_kernel (U, U), bias (U,).
     """
+
+    seed_first = True
 
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any):
         if "recurrent_activation" in kwargs:

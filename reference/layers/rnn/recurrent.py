@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ... import regularizers
 from ...input_spec import InputSpec
 from ...layer import Layer
 from ...ops import rnn as rnn_ops
@@ -45,6 +46,7 @@ class _Recurrent(Layer):
         stateful: bool = False,
         unroll: bool = False,
         use_cudnn: Any = "auto",
+        zero_output_for_mask: bool = False,
         **kwargs: Any,
     ):
         layer_kwargs = {k: kwargs.pop(k) for k in _LAYER_ARGS if k in kwargs}
@@ -69,6 +71,7 @@ class _Recurrent(Layer):
         self.stateful = stateful
         self.unroll = unroll  # no effect on the math: the reference always loops
         self.use_cudnn = use_cudnn
+        self.zero_output_for_mask = zero_output_for_mask  # matters only with masks (not yet)
         self.input_spec = InputSpec(ndim=3)
 
     def __getattr__(self, key: str) -> Any:
@@ -101,12 +104,23 @@ class _Recurrent(Layer):
         out = np.swapaxes(saved[0], 0, 1) if self.return_sequences else states[0]
         return ([out, *states] if self.return_state else out), x, saved
 
-    def call(self, inputs, training=None):
+    def _refuse(self, initial_state, mask) -> None:
+        if initial_state is not None or mask is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__} ({self.name}): `initial_state` and `mask` are not "
+                "implemented in the reference yet. Received: "
+                f"initial_state={'None' if initial_state is None else 'a value'}, "
+                f"mask={'None' if mask is None else 'a value'}"
+            )
+
+    def call(self, inputs, initial_state=None, mask=None, training=None):
+        self._refuse(initial_state, mask)
         cell = self.cell
         return self._sequence(inputs, cell.kernel, cell.recurrent_kernel, cell.bias)[0]
 
     # -- backward ------------------------------------------------------------------------------
-    def vjp_fwd(self, inputs, training=None):
+    def vjp_fwd(self, inputs, initial_state=None, mask=None, training=None):
+        self._refuse(initial_state, mask)
         cell = self.cell
         dact = rnn_ops.derivative_from_output(cell.activation)
         drec = rnn_ops.derivative_from_output(getattr(cell, "recurrent_activation", None))
@@ -162,7 +176,11 @@ class _Recurrent(Layer):
             go_backwards=self.go_backwards,
             stateful=self.stateful,
             unroll=self.unroll,
+            zero_output_for_mask=self.zero_output_for_mask,
+            activity_regularizer=regularizers.serialize(self.activity_regularizer),
         )
+        if isinstance(self.cell, SimpleRNNCell):
+            config.pop("seed")  # Keras's SimpleRNN does not report its cell's seed
         return config
 
 
