@@ -293,3 +293,37 @@ def test_walk_paths_follow_keras_rules():
     # `again` sorts first, so the shared Dense is saved there (and not again under `proj`).
     assert paths == ["", "again", "blocks/dense", "blocks/container/dense",
                      "blocks/container_1/dense", "_private"]  # fmt: skip
+
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+
+@hypothesis.settings(max_examples=150, deadline=None, derandomize=True)
+@hypothesis.given(data=st.data())
+def test_fuzzed_files_load_cleanly_or_change_nothing(tmp_path_factory, data):
+    """Bytes flipped or the file truncated: a load either succeeds (a flip inside raw data goes
+    unnoticed: Keras's files carry no checksum) or raises ValueError with no weight changed;
+    never another exception, never a partial load."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "m.weights.h5"
+    _model(0).save_weights(path)
+    raw = bytearray(path.read_bytes())
+    if data.draw(st.booleans(), "truncate"):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), "cut")]
+    else:
+        for _ in range(data.draw(st.integers(1, 8), "flips")):
+            i = data.draw(st.integers(0, len(raw) - 1), "at")
+            raw[i] ^= data.draw(st.integers(1, 255), "mask")
+    path.write_bytes(bytes(raw))
+    target = _model(1)
+    before = target.get_weights()
+    try:
+        target.load_weights(path)
+    except ValueError:
+        for a, b in zip(target.get_weights(), before, strict=True):
+            np.testing.assert_array_equal(a, b)
+    else:
+        changed = [not np.array_equal(a, b) for a, b in zip(target.get_weights(), before,
+                                                            strict=True)]  # fmt: skip
+        assert all(changed), "a load that succeeded left some weights as they were"
