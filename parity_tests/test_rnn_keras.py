@@ -82,3 +82,44 @@ def test_wrong_input_rank_is_a_value_error_in_both(name, shape):
         with pytest.raises(ValueError, match=f"expected ndim=3, found ndim={len(shape)}"):
             layer(x)
         assert not layer.built
+
+
+@pytest.mark.parametrize("oracle", ["keras", "twin"])
+@pytest.mark.parametrize(
+    "name,kw,n",
+    [("SimpleRNN", {}, 1), ("GRU", dict(reset_after=False), 1), ("GRU", {}, 1),
+     ("LSTM", dict(go_backwards=True, return_state=True), 2)],
+)  # fmt: skip
+def test_initial_state_outputs_and_gradients_are_keras(name, kw, n, oracle):
+    """float64: outputs and the gradients of the sequence, the initial states and the weights."""
+    import tensorflow as tf
+
+    import tf_layers
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 4))
+    states = [rng.standard_normal((2, 3)) for _ in range(n)]
+    with floatx("float64"):
+        ours = getattr(layers, name)(3, return_sequences=True, **kw)
+        theirs = getattr(keras.layers if oracle == "keras" else tf_layers, name)(
+            3, return_sequences=True, **kw
+        )
+        ours(x)
+        theirs(x)
+    values = [rng.standard_normal(w.shape) for w in theirs.weights]
+    ours.set_weights(values)
+    theirs.set_weights(values)
+    with reference.GradientTape() as tape:
+        sources = [tape.watch(v) for v in (x, *states)]
+        y = ours(sources[0], initial_state=list(sources[1:]))
+    dys = [rng.standard_normal(np.shape(o)) for o in reference.nest.flatten(y)]
+    g = tape.gradient(reference.nest.flatten(y), [x, *states, *ours.weights], dys)
+    tx = [tf.constant(v) for v in (x, *states)]
+    with tf.GradientTape() as ttape:
+        ttape.watch(tx)
+        ty = theirs(tx[0], initial_state=list(tx[1:]))
+    tg = ttape.gradient(tf.nest.flatten(ty), [*tx, *theirs.weights], dys)
+    for a, b in zip(reference.nest.flatten(y), tf.nest.flatten(ty), strict=True):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-10, atol=1e-12)
+    for a, b in zip(g, tg, strict=True):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-10, atol=1e-12)

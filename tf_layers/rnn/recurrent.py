@@ -209,11 +209,21 @@ class _Recurrent(keras.layers.Layer):
     def build(self, input_shape):
         self.cell.build((input_shape[0], input_shape[-1]))
 
-    def call(self, inputs):
+    def call(self, inputs, initial_state=None):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         batch, steps = tf.shape(inputs)[0], inputs.shape[1]
         n_states = 2 if isinstance(self.cell, LSTMCell) else 1
         states = [tf.zeros((batch, self.cell.units), self.compute_dtype)] * n_states
+        if initial_state is not None:
+            given = initial_state if isinstance(initial_state, list | tuple) else [initial_state]
+            states = [tf.cast(s, self.compute_dtype) for s in given]
+            shapes = [tuple(s.shape) for s in states]
+            if len(states) != n_states or any(sh[1:] != (self.cell.units,) for sh in shapes):
+                raise ValueError(
+                    f"{type(self).__name__} ({self.name}): expected `initial_state` to be "
+                    f"{n_states} tensor(s) of shape (batch, {self.cell.units}). "
+                    f"Received: shapes {shapes}"
+                )
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs = []
         for t in order:

@@ -86,41 +86,58 @@ class _Recurrent(Layer):
         self.cell.built = True
 
     # -- forward -------------------------------------------------------------------------------
-    def _zero_states(self, x):
-        return [np.zeros((x.shape[1], self.cell.units), x.dtype) for _ in range(self.n_states)]
+    def _initial_states(self, x, initial_state) -> list:
+        """Zeros, or the caller's states checked: n_states arrays of shape (batch, units)."""
+        b, u = x.shape[1], self.cell.units
+        if initial_state is None:
+            return [np.zeros((b, u), x.dtype) for _ in range(self.n_states)]
+        states = list(initial_state) if isinstance(initial_state, list | tuple) else [initial_state]
+        shapes = [tuple(np.shape(s)) for s in states]
+        if len(states) != self.n_states or any(shape != (b, u) for shape in shapes):
+            raise ValueError(
+                f"{type(self).__name__} ({self.name}): expected `initial_state` to be "
+                f"{self.n_states} array(s) of shape (batch, units) = {(b, u)}. "
+                f"Received: {len(states)} array(s) of shape(s) {shapes}"
+            )
+        return [s if s.dtype == x.dtype else s.astype(x.dtype) for s in states]
 
-    def _sequence(self, inputs, kernel, recurrent_kernel, bias):
+    def _sequence(self, inputs, kernel, recurrent_kernel, bias, initial_state=None):
         """Shared by call and vjp_fwd: (outputs, x, per-step values of the recurrence)."""
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         x = np.swapaxes(inputs, 0, 1)  # time-major
+        states = self._initial_states(x, initial_state)
         if self.go_backwards:
             x = x[::-1]
         xw = np.matmul(x, kernel)  # the input projection of every step: one GEMM
         if bias is not None:
             xw = xw + self.cell.input_bias(bias)
-        saved = self._recurrence(xw, recurrent_kernel, bias, self._zero_states(x))
+        saved = self._recurrence(xw, recurrent_kernel, bias, states)
         states = [s[-1] for s in saved[: self.n_states]]
         out = np.swapaxes(saved[0], 0, 1) if self.return_sequences else states[0]
         return ([out, *states] if self.return_state else out), x, saved
 
-    def _refuse(self, initial_state, mask) -> None:
-        if initial_state is not None or mask is not None:
+    def _refuse(self, mask) -> None:
+        if mask is not None:
             raise NotImplementedError(
-                f"{type(self).__name__} ({self.name}): `initial_state` and `mask` are not "
-                "implemented in the reference yet. Received: "
-                f"initial_state={'None' if initial_state is None else 'a value'}, "
-                f"mask={'None' if mask is None else 'a value'}"
+                f"{type(self).__name__} ({self.name}): `mask` is not implemented in the "
+                "reference yet. Received: a mask"
             )
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
-        self._refuse(initial_state, mask)
+        self._refuse(mask)
         cell = self.cell
-        return self._sequence(inputs, cell.kernel, cell.recurrent_kernel, cell.bias)[0]
+        return self._sequence(inputs, cell.kernel, cell.recurrent_kernel, cell.bias, initial_state)[
+            0
+        ]
 
     # -- backward ------------------------------------------------------------------------------
     def vjp_fwd(self, inputs, initial_state=None, mask=None, training=None):
-        self._refuse(initial_state, mask)
+        self._refuse(mask)
+        if initial_state is not None:
+            # The seam differentiates `inputs` only: with a caller's state (which may be tracked)
+            # the tape traces `call`, which carries its gradient.
+            return NotImplemented
         cell = self.cell
         dact = rnn_ops.derivative_from_output(cell.activation)
         drec = rnn_ops.derivative_from_output(getattr(cell, "recurrent_activation", None))
@@ -194,7 +211,8 @@ class SimpleRNN(_Recurrent):
     steps at once, dx = da @ kernel.T, dkernel = x.T @ da, dbias = sum(da).
     Keras: keras.layers.SimpleRNN(units, activation="tanh", use_bias=True, ...,
     return_sequences=False, return_state=False, go_backwards=False, stateful=False).
-    Differences: no mask, initial_state, stateful, dropout or recurrent_dropout yet.
+    Differences: no mask, stateful, dropout or recurrent_dropout yet; with `initial_state`
+    the gradient is traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: simple_rnn_cell/kernel (in, U), recurrent_kernel (U, U),
     bias (U,).
     """
@@ -222,7 +240,8 @@ class LSTM(_Recurrent):
     VJP: ops.rnn.lstm_backward's per-step equations, then dx, dkernel, dbias over all steps.
     Keras: keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid",
     unit_forget_bias=True, ...); return_state gives [output, h_T, c_T].
-    Differences: no mask, initial_state, stateful, dropout or recurrent_dropout yet.
+    Differences: no mask, stateful, dropout or recurrent_dropout yet; with `initial_state`
+    the gradient is traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: lstm_cell/kernel (in, 4U), recurrent_kernel (U, 4U),
     bias (4U,).
     """
@@ -269,7 +288,8 @@ class GRU(_Recurrent):
     steps; the recurrent bias (bias[1]) from the per-step sums.
     Keras: keras.layers.GRU(units, activation="tanh", recurrent_activation="sigmoid",
     reset_after=True, ...).
-    Differences: no mask, initial_state, stateful, dropout or recurrent_dropout yet.
+    Differences: no mask, stateful, dropout or recurrent_dropout yet; with `initial_state`
+    the gradient is traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: gru_cell/kernel (in, 3U), recurrent_kernel (U, 3U),
     bias (2, 3U) with reset_after, else (3U,).
     """

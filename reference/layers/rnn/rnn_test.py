@@ -171,14 +171,16 @@ def test_bad_constructor_arguments(make, error, words):
         make()
 
 
+X = np.zeros((2, 4, 3), "float32")
 BAD_CALLS = [
     (np.zeros((2, 4), "float32"), {}, ValueError, "expected ndim=3, found ndim=2"),
     (np.zeros((2, 4, 3, 1), "float32"), {}, ValueError, "expected ndim=3, found ndim=4"),
-    (np.zeros((2, 4, 3), "float32"), dict(initial_state=[np.zeros((2, 2))] * 2),
-     NotImplementedError, "initial_state"),
-    (np.zeros((2, 4, 3), "float32"), dict(mask=np.ones((2, 4), bool)), NotImplementedError,
-     "mask"),
-]  # fmt: skip
+    (X, dict(initial_state=[np.zeros((2, 2))]), ValueError, r"2 array\(s\).*Received: 1"),
+    (X, dict(initial_state=np.zeros((2, 2))), ValueError, r"Received: 1 array\(s\)"),
+    (X, dict(initial_state=[np.zeros((2, 3))] * 2), ValueError, r"\(2, 2\).*\(2, 3\)"),
+    (X, dict(initial_state=[np.zeros((3, 2))] * 2), ValueError, r"\(2, 2\).*\(3, 2\)"),
+    (X, dict(mask=np.ones((2, 4), bool)), NotImplementedError, "mask"),
+]
 
 
 @pytest.mark.parametrize("x,kw,error,words", BAD_CALLS)
@@ -189,7 +191,20 @@ def test_bad_calls_name_the_layer_and_change_no_weight(x, kw, error, words):
     before = [w.numpy().copy() for w in layer.weights]
     with pytest.raises(error, match=words) as info:
         layer(x, **kw)
-    assert "lstm" in str(info.value).lower()
+    assert "LSTM (my_lstm)" in str(info.value) or "layer 'my_lstm'" in str(info.value)
     assert layer.built == bool(kw)
     for a, w in zip(before, layer.weights, strict=True):
         np.testing.assert_array_equal(a, w.numpy())
+
+
+@pytest.mark.parametrize("cls,n", [(layers.SimpleRNN, 1), (layers.GRU, 1), (layers.LSTM, 2)])
+def test_initial_state_gradient_is_traced_and_matches_finite_differences(cls, n):
+    rng = np.random.default_rng(7)
+    layer = cls(3, return_sequences=True, go_backwards=True, dtype="float64")
+    x = rng.standard_normal((2, 5, 4))
+    states = [rng.standard_normal((2, 3)) for _ in range(n)]
+    layer(x)
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape))
+    assert layer.vjp_fwd(x, initial_state=states) is NotImplemented
+    check_vjp(lambda x, *s: layer(x, initial_state=list(s)), [x, *states])
