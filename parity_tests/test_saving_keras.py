@@ -10,7 +10,12 @@ GEMMs; measured 6.6e-7). The next-step check runs in float64 (harness.floatx): r
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import textwrap
+import zipfile
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
@@ -23,7 +28,9 @@ from keras.src.saving import saving_lib  # noqa: E402
 
 import reference  # noqa: E402
 from parity_tests.harness import floatx as harness_floatx  # noqa: E402
+from reference import examples as ref_examples  # noqa: E402
 from reference import layers as rl  # noqa: E402
+from tf_layers import examples as tf_examples  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -247,3 +254,147 @@ def test_optimizer_state_crosses_and_training_resumes(direction, tmp_path):
         assert r_model.optimizer.iterations == int(k_model.optimizer.iterations) == 4
         for a, b in zip(r_model.get_weights(), k_model.get_weights(), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# -- .keras archives: keras.Model.save -> reference.saving.load_model ---------------------------
+
+
+def _seed_port(base):
+    """The seed layer, taking the `trainable` and `dtype` that Keras writes in its config: the
+    verbatim seed's __init__(units, activation) rejects them, and Keras 3 itself then cannot
+    reload its own file (measured: "Sequential could not be deserialized properly")."""
+
+    def __init__(self, units, activation=None, **kwargs):
+        base.__init__(self, units, activation)
+
+    return type("CustomDense", (base,), {"__init__": __init__})
+
+
+keras.saving.get_custom_objects().pop("seed>CustomDense", None)  # a re-import registers again
+reference.saving.registry._CUSTOM.pop("seed>CustomDense", None)
+_KerasSeed = keras.saving.register_keras_serializable("seed")(_seed_port(tf_examples.CustomDense))
+_RefSeed = reference.saving.register_serializable("seed")(_seed_port(ref_examples.CustomDense))
+
+
+def seed_layer(lib):
+    layer = _KerasSeed(4, "selu") if lib is keras else _RefSeed(4, "selu")
+    return lib.Sequential([lib.Input((5,)), layer, _L(lib).Dense(2)])
+
+
+ARCHIVE_ROWS = [sequential, functional, nested, conv_rnn, seed_layer]
+
+
+@pytest.mark.parametrize("build", ARCHIVE_ROWS, ids=lambda f: f.__name__)
+def test_keras_archive_loads_into_reference(build, tmp_path):
+    rng = np.random.default_rng(4)
+    k_model = build(keras)
+    _randomize(k_model, rng)
+    k_model.save(tmp_path / "m.keras")
+    r_model = reference.saving.load_model(tmp_path / "m.keras")
+    assert type(r_model).__name__ == type(k_model).__name__
+    assert [type(x).__name__ for x in r_model.layers] == [type(x).__name__ for x in k_model.layers]
+    _check_same(r_model, k_model, _x(k_model, rng))
+
+
+def test_compiled_archive_resumes_training(tmp_path):
+    """Keras trains 3 steps and saves the model; the reference loads it (optimizer rebuilt from
+    compile_config, its state from the file) and the 4th step agrees with Keras's."""
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((8, 5)), rng.standard_normal((8, 2))
+    with harness_floatx("float64"):
+        k_model = _compiled(keras)
+        for _ in range(3):
+            k_model.train_on_batch(x, y)
+        k_model.save(tmp_path / "m.keras")
+        r_model = reference.saving.load_model(tmp_path / "m.keras")
+        for a, b in zip(r_model.optimizer.variables, k_model.optimizer.variables, strict=True):
+            np.testing.assert_array_equal(a.numpy(), np.asarray(b))
+        r_model.train_on_batch(x, y)
+        k_model.train_on_batch(x, y)
+        for a, b in zip(r_model.get_weights(), k_model.get_weights(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_archive_loads_where_tensorflow_cannot_be_imported(tmp_path):
+    """The loader runs in a subprocess in which importing tensorflow, keras or tf_keras fails."""
+    rng = np.random.default_rng(6)
+    k_model = functional(keras)
+    _randomize(k_model, rng)
+    k_model.save(tmp_path / "m.keras")
+    x = _x(k_model, rng)
+    np.save(tmp_path / "x.npy", x)
+    script = textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        import numpy as np, reference
+        model = reference.saving.load_model({str(tmp_path / "m.keras")!r})
+        np.save({str(tmp_path / "y.npy")!r}, model.predict(np.load({str(tmp_path / "x.npy")!r})))
+        assert not any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=os.getcwd())
+    y = np.load(tmp_path / "y.npy", allow_pickle=False)
+    np.testing.assert_allclose(y, k_model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+def _rewrite(src, dst, change):
+    """Copy the archive `src` to `dst`, passing each member through change(name, data)."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+        for info in a.infolist():
+            out = change(info.filename, a.read(info))
+            if out is not None:
+                b.writestr(info.filename, out[0], compress_type=out[1])
+
+
+def _edit_config(edit):
+    def change(name, data):
+        if name != "config.json":
+            return data, zipfile.ZIP_STORED
+        config = json.loads(data)
+        edit(config)
+        return json.dumps(config).encode(), zipfile.ZIP_STORED
+
+    return change
+
+
+def _set_class(config, class_name, module="keras.layers"):
+    config["config"]["layers"][1].update(class_name=class_name, module=module)
+
+
+ARCHIVE_ERRORS = {
+    "missing member": (lambda n, d: None if n == "model.weights.h5" else (d, 0),
+                       r"has no member 'model.weights.h5'"),
+    "zip bomb": (lambda n, d: (d + b" " * 50_000_000 if n == "config.json" else d,
+                               zipfile.ZIP_DEFLATED), r"member 'config.json' declares .* zip bomb"),
+    "bad json": (lambda n, d: (d[:-5] if n == "config.json" else d, 0), r"not valid JSON"),
+    "unknown class": (_edit_config(lambda c: _set_class(c, "Frobnicate")),
+                      r"could not locate class 'Frobnicate'.*register_serializable"),
+    "custom module": (_edit_config(lambda c: _set_class(c, "Dense", "evil.module")),
+                      r"could not locate class 'Dense'.*module 'evil.module'"),
+    "lambda": (_edit_config(lambda c: _set_class(c, "Lambda")),
+               r"deserialization of a `Lambda` layer .* `safe_mode=False`"),
+    "wrong units": (_edit_config(lambda c: c["config"]["layers"][1]["config"].update(units=5)),
+                    r"layers/dense/vars/0 .*shape mismatch.*\(5, 4\)"),
+    "bad weights": (lambda n, d: (d[: len(d) // 2] if n == "model.weights.h5" else d, 0),
+                    r"model.weights.h5"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change, message", ARCHIVE_ERRORS.values(), ids=ARCHIVE_ERRORS.keys())
+def test_bad_archives_raise_clear_errors(change, message, tmp_path):
+    sequential(keras).save(tmp_path / "good.keras")
+    _rewrite(tmp_path / "good.keras", tmp_path / "bad.keras", change)
+    with pytest.raises(ValueError, match=message) as info:
+        reference.saving.load_model(tmp_path / "bad.keras")
+    assert "bad.keras" in str(info.value)
+
+
+def test_lambda_needs_custom_objects_even_without_safe_mode(tmp_path):
+    sequential(keras).save(tmp_path / "good.keras")
+    _rewrite(tmp_path / "good.keras", tmp_path / "bad.keras",
+             _edit_config(lambda c: _set_class(c, "Lambda")))  # fmt: skip
+    with pytest.raises(ValueError, match=r"could not locate class 'Lambda'"):
+        reference.saving.load_model(tmp_path / "bad.keras", safe_mode=False)

@@ -234,31 +234,36 @@ def load_weights(obj: Any, filepath: Any, skip_mismatch: bool = False) -> None:
         f = h5py.File(filepath, "r")
     except OSError as e:
         raise ValueError(f"load_weights: {filepath} is not a readable HDF5 file: {e}") from e
+    with f:
+        load_open_file(obj, f, filepath, skip_mismatch)
+
+
+def load_open_file(obj: Any, f: Any, label: str, skip_mismatch: bool = False) -> None:
+    """load_weights on an open h5py.File (`label` names it in errors): check all, then assign."""
     errors: list[str] = []
     plan: list = []
-    with f:
-        try:
-            _h5.check_links(f, filepath)
-            entries = walk(obj)
-            for path, saveable in entries:
-                try:
-                    plan.extend(_plan_one(f, path, saveable, filepath))
-                except ValueError as e:
-                    errors.append(str(e))
-            extra = _extra_groups(f, {_join(path, "vars") for path, _ in entries})
-        except (OSError, KeyError, RuntimeError) as e:  # h5py's errors on a damaged file
-            raise ValueError(f"load_weights: {filepath} is damaged; nothing was loaded: {e}") from e
-        errors.extend(
-            f"{filepath}: {group!r} holds weights that no layer of {obj.name!r} reads (the file "
-            "has more layers or variables than the model)."
-            for group in extra
-        )
+    try:
+        _h5.check_links(f, label)
+        entries = walk(obj)
+        for path, saveable in entries:
+            try:
+                plan.extend(_plan_one(f, path, saveable, label))
+            except ValueError as e:
+                errors.append(str(e))
+        extra = _extra_groups(f, {_join(path, "vars") for path, _ in entries})
+    except (OSError, KeyError, RuntimeError) as e:  # h5py's errors on a damaged file
+        raise ValueError(f"load_weights: {label} is damaged; nothing was loaded: {e}") from e
+    errors.extend(
+        f"{label}: {group!r} holds weights that no layer of {obj.name!r} reads (the file has "
+        "more layers or variables than the model)."
+        for group in extra
+    )
     if errors and not skip_mismatch:
         raise ValueError(
-            f"A total of {len(errors)} objects could not be loaded from {filepath}; no weight "
+            f"A total of {len(errors)} objects could not be loaded from {label}; no weight "
             "was changed:\n" + "\n".join(errors)
         )
     for message in errors:
-        warnings.warn(f"Skipped loading: {message}", stacklevel=2)
+        warnings.warn(f"Skipped loading: {message}", stacklevel=3)
     for variable, value in plan:
         variable.assign(value)
