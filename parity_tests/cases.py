@@ -516,6 +516,12 @@ CASES: list[Case] = [
         )
         for layer in ("SimpleRNN", "GRU", "LSTM")
     ],  # fmt: skip
+    # Masks (random (B, T) booleans): the states carry through masked steps; traced gradient.
+    *[
+        Case(layer, dict(units=4, **extra), (3, 6, 2), training=None, mask_shape=(3, 6))
+        for layer in ("SimpleRNN", "GRU", "LSTM")
+        for extra in (dict(return_sequences=True, go_backwards=True), dict(return_state=True))
+    ],  # fmt: skip
     # --- end of recurrent layers (issue 10)
 ]
 

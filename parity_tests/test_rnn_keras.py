@@ -84,14 +84,19 @@ def test_wrong_input_rank_is_a_value_error_in_both(name, shape):
         assert not layer.built
 
 
+MASK = np.array([[0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 1, 0]], bool)  # row 0 fully masked
+
+
+@pytest.mark.parametrize("mask", [None, MASK], ids=["no mask", "mask"])
 @pytest.mark.parametrize("oracle", ["keras", "twin"])
 @pytest.mark.parametrize(
     "name,kw,n",
     [("SimpleRNN", {}, 1), ("GRU", dict(reset_after=False), 1), ("GRU", {}, 1),
      ("LSTM", dict(go_backwards=True, return_state=True), 2)],
 )  # fmt: skip
-def test_initial_state_outputs_and_gradients_are_keras(name, kw, n, oracle):
-    """float64: outputs and the gradients of the sequence, the initial states and the weights."""
+def test_initial_state_outputs_and_gradients_are_keras(name, kw, n, oracle, mask):
+    """float64: outputs and the gradients of the sequence, the initial states and the weights;
+    with a mask (a fully masked row: its outputs are zeros, its states the initial ones)."""
     import tensorflow as tf
 
     import tf_layers
@@ -111,13 +116,13 @@ def test_initial_state_outputs_and_gradients_are_keras(name, kw, n, oracle):
     theirs.set_weights(values)
     with reference.GradientTape() as tape:
         sources = [tape.watch(v) for v in (x, *states)]
-        y = ours(sources[0], initial_state=list(sources[1:]))
+        y = ours(sources[0], initial_state=list(sources[1:]), mask=mask)
     dys = [rng.standard_normal(np.shape(o)) for o in reference.nest.flatten(y)]
     g = tape.gradient(reference.nest.flatten(y), [x, *states, *ours.weights], dys)
     tx = [tf.constant(v) for v in (x, *states)]
     with tf.GradientTape() as ttape:
         ttape.watch(tx)
-        ty = theirs(tx[0], initial_state=list(tx[1:]))
+        ty = theirs(tx[0], initial_state=list(tx[1:]), mask=mask)
     tg = ttape.gradient(tf.nest.flatten(ty), [*tx, *theirs.weights], dys)
     for a, b in zip(reference.nest.flatten(y), tf.nest.flatten(ty), strict=True):
         np.testing.assert_allclose(a, b.numpy(), rtol=1e-10, atol=1e-12)

@@ -9,6 +9,8 @@ Conventions shared by every function here:
 - the `*_forward` functions are plain NumPy on values that may be tracked by the tape (a layer's
   readable `call` runs them under the tape), and return the per-step values the backward needs
   (the residuals); the `*_backward` functions consume them and never rerun the sequence;
+- an optional boolean `mask` (T, B) carries the states through masked steps (Keras); the
+  backward functions do not take one (a masked layer call is traced);
 - `act`/`rec_act` are the cell's activations, `dact`/`drec` their derivatives written from the
   OUTPUT (tanh: 1 - y*y, sigmoid: y*(1 - y)), as TF's TanhGrad/SigmoidGrad.
 
@@ -38,11 +40,17 @@ def derivative_from_output(activation: Any):
 
 
 # -- SimpleRNN --------------------------------------------------------------------------------
-def simple_rnn_forward(xw, R, h0, act):
-    """h_t = act(xw_t + h_{t-1} @ R). Returns hs (T, B, U), the state after every step."""
+def _carry(mask, t, new, old):
+    """Keras's masking: where step t of a row is masked, the state carries over unchanged."""
+    return new if mask is None else np.where(mask[t][:, None], new, old)
+
+
+def simple_rnn_forward(xw, R, h0, act, mask=None):
+    """h_t = act(xw_t + h_{t-1} @ R) (h_t = h_{t-1} where `mask` (T, B) is False). Returns
+    hs (T, B, U), the state after every step."""
     hs, h = [], h0
     for t in range(xw.shape[0]):
-        h = act(xw[t] + np.matmul(h, R))
+        h = _carry(mask, t, act(xw[t] + np.matmul(h, R)), h)
         hs.append(h)
     return np.stack(hs)
 
@@ -68,7 +76,7 @@ def simple_rnn_backward(dhs, hs, h0, R, dact):
 
 
 # -- LSTM -------------------------------------------------------------------------------------
-def lstm_forward(xw, R, h0, c0, act, rec_act):
+def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None):
     """Keras's LSTM (gate order i, f, c, o):
         z = xw_t + h_{t-1} @ R;  i, f, o = rec_act(z_i, z_f, z_o);  g = act(z_c)
         c_t = f * c_{t-1} + i * g;  h_t = o * act(c_t)
@@ -83,9 +91,10 @@ def lstm_forward(xw, R, h0, c0, act, rec_act):
         f = rec_act(z[:, u : 2 * u])
         g = act(z[:, 2 * u : 3 * u])
         o = rec_act(z[:, 3 * u :])
-        c = f * c + i * g
-        ac = act(c)
-        h = o * ac
+        c_new = f * c + i * g
+        ac = act(c_new)
+        h = _carry(mask, t, o * ac, h)
+        c = _carry(mask, t, c_new, c)
         hs.append(h)
         cs.append(c)
         gates.append(np.concatenate([i, f, g, o], axis=-1))
@@ -125,7 +134,7 @@ def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec):
 
 
 # -- GRU --------------------------------------------------------------------------------------
-def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None):
+def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None, mask=None):
     """Keras's GRU (gate order z, r, h; xw already holds the input bias).
 
     reset_after=True (the default; two biases):
@@ -156,7 +165,7 @@ def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None):
         else:
             m_h = r * h
             hh = act(x[:, 2 * u :] + np.matmul(m_h, R[:, 2 * u :]))
-        h = z * h + (1.0 - z) * hh
+        h = _carry(mask, t, z * h + (1.0 - z) * hh, h)
         hs.append(h)
         gates.append(np.concatenate([z, r, hh], axis=-1))
         mhs.append(m_h)

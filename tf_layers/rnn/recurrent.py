@@ -205,11 +205,17 @@ class _Recurrent(keras.layers.Layer):
         self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, unroll
         self.use_cudnn = use_cudnn
         self.input_spec = keras.layers.InputSpec(ndim=3)
+        self.supports_masking = True
 
     def build(self, input_shape):
         self.cell.build((input_shape[0], input_shape[-1]))
 
-    def call(self, inputs, initial_state=None):
+    def compute_mask(self, inputs, mask=None):
+        out = mask if self.return_sequences else None
+        n_states = 2 if isinstance(self.cell, LSTMCell) else 1
+        return [out, *[None] * n_states] if self.return_state else out
+
+    def call(self, inputs, initial_state=None, mask=None):
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         batch, steps = tf.shape(inputs)[0], inputs.shape[1]
         n_states = 2 if isinstance(self.cell, LSTMCell) else 1
@@ -225,11 +231,17 @@ class _Recurrent(keras.layers.Layer):
                     f"Received: shapes {shapes}"
                 )
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
-        outputs = []
+        outputs, output = [], tf.zeros_like(states[0])
         for t in order:
-            states = self.cell.step(inputs[:, t], states)
-            outputs.append(states[0])
-        out = tf.stack(outputs, axis=1) if self.return_sequences else states[0]
+            new = self.cell.step(inputs[:, t], states)
+            if mask is None:
+                states, output = new, new[0]
+            else:  # a masked step keeps the states and repeats the previous output (Keras)
+                keep = tf.cast(mask, tf.bool)[:, t : t + 1]
+                states = [tf.where(keep, a, b) for a, b in zip(new, states, strict=True)]
+                output = tf.where(keep, new[0], output)
+            outputs.append(output)
+        out = tf.stack(outputs, axis=1) if self.return_sequences else output
         return [out, *states] if self.return_state else out
 
 

@@ -73,6 +73,7 @@ class _Recurrent(Layer):
         self.use_cudnn = use_cudnn
         self.zero_output_for_mask = zero_output_for_mask  # matters only with masks (not yet)
         self.input_spec = InputSpec(ndim=3)
+        self.supports_masking = True
 
     def __getattr__(self, key: str) -> Any:
         # units, activation, kernel_initializer, ...: read through to the cell, as Keras does.
@@ -101,42 +102,51 @@ class _Recurrent(Layer):
             )
         return [s if s.dtype == x.dtype else s.astype(x.dtype) for s in states]
 
-    def _sequence(self, inputs, kernel, recurrent_kernel, bias, initial_state=None):
+    def _time_mask(self, x, mask):
+        """The mask as (T, B) booleans in processing order, checked against the inputs."""
+        if mask is None:
+            return None
+        if tuple(np.shape(mask)) != x.shape[1::-1]:
+            raise ValueError(
+                f"{type(self).__name__} ({self.name}): expected a mask of shape (batch, "
+                f"timesteps) = {x.shape[1::-1]}. Received: mask of shape {np.shape(mask)}"
+            )
+        m = np.swapaxes(mask, 0, 1).astype(bool)
+        return m[::-1] if self.go_backwards else m
+
+    def _sequence(self, inputs, kernel, recurrent_kernel, bias, initial_state=None, mask=None):
         """Shared by call and vjp_fwd: (outputs, x, per-step values of the recurrence)."""
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         x = np.swapaxes(inputs, 0, 1)  # time-major
         states = self._initial_states(x, initial_state)
+        mask = self._time_mask(x, mask)
         if self.go_backwards:
             x = x[::-1]
         xw = np.matmul(x, kernel)  # the input projection of every step: one GEMM
         if bias is not None:
             xw = xw + self.cell.input_bias(bias)
-        saved = self._recurrence(xw, recurrent_kernel, bias, states)
+        saved = self._recurrence(xw, recurrent_kernel, bias, states, mask)
         states = [s[-1] for s in saved[: self.n_states]]
-        out = np.swapaxes(saved[0], 0, 1) if self.return_sequences else states[0]
+        ys = saved[0]
+        if mask is not None:
+            # Keras's output at a masked step is the previous OUTPUT, zeros before the first
+            # unmasked step (even with an initial state); the states carry over.
+            seen = np.logical_or.accumulate(mask, axis=0)[..., None]
+            ys = np.where(seen, ys, np.zeros((), ys.dtype))
+        out = np.swapaxes(ys, 0, 1) if self.return_sequences else ys[-1]
         return ([out, *states] if self.return_state else out), x, saved
 
-    def _refuse(self, mask) -> None:
-        if mask is not None:
-            raise NotImplementedError(
-                f"{type(self).__name__} ({self.name}): `mask` is not implemented in the "
-                "reference yet. Received: a mask"
-            )
-
     def call(self, inputs, initial_state=None, mask=None, training=None):
-        self._refuse(mask)
         cell = self.cell
-        return self._sequence(inputs, cell.kernel, cell.recurrent_kernel, cell.bias, initial_state)[
-            0
-        ]
+        weights = (cell.kernel, cell.recurrent_kernel, cell.bias)
+        return self._sequence(inputs, *weights, initial_state, mask)[0]
 
     # -- backward ------------------------------------------------------------------------------
     def vjp_fwd(self, inputs, initial_state=None, mask=None, training=None):
-        self._refuse(mask)
-        if initial_state is not None:
+        if initial_state is not None or mask is not None:
             # The seam differentiates `inputs` only: with a caller's state (which may be tracked)
-            # the tape traces `call`, which carries its gradient.
+            # the tape traces `call`, which carries its gradient. The BPTT takes no mask yet.
             return NotImplemented
         cell = self.cell
         dact = rnn_ops.derivative_from_output(cell.activation)
@@ -175,6 +185,12 @@ class _Recurrent(Layer):
             grads_w[f"{c}/bias"] = db if db_rec is None else np.stack([db, db_rec])
         return np.swapaxes(dx, 0, 1), grads_w
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """Keras's: the input mask on the output sequence (return_sequences), else None; None
+        for every returned state."""
+        out = previous_mask if self.return_sequences else None
+        return [out, *[None] * self.n_states] if self.return_state else out
+
     def compute_output_shape(self, input_shape: tuple) -> Any:
         b, t, u = input_shape[0], input_shape[1], self.cell.units
         out = (b, t, u) if self.return_sequences else (b, u)
@@ -211,8 +227,8 @@ class SimpleRNN(_Recurrent):
     steps at once, dx = da @ kernel.T, dkernel = x.T @ da, dbias = sum(da).
     Keras: keras.layers.SimpleRNN(units, activation="tanh", use_bias=True, ...,
     return_sequences=False, return_state=False, go_backwards=False, stateful=False).
-    Differences: no mask, stateful, dropout or recurrent_dropout yet; with `initial_state`
-    the gradient is traced from `call` (the layer seam differentiates the sequence only).
+    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` or a
+    mask the gradient is traced from `call` (the hand-written BPTT covers neither yet).
     Input shape: (B, T, in).  Weights: simple_rnn_cell/kernel (in, U), recurrent_kernel (U, U),
     bias (U,).
     """
@@ -222,8 +238,8 @@ class SimpleRNN(_Recurrent):
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any):
         super().__init__(units=units, activation=activation, **kwargs)
 
-    def _recurrence(self, xw, rk, bias, states):
-        return (rnn_ops.simple_rnn_forward(xw, rk, states[0], self.cell.activation),)
+    def _recurrence(self, xw, rk, bias, states, mask):
+        return (rnn_ops.simple_rnn_forward(xw, rk, states[0], self.cell.activation, mask),)
 
     def _backward(self, res, dhs, _state_grads):
         (hs,) = res.saved
@@ -240,8 +256,8 @@ class LSTM(_Recurrent):
     VJP: ops.rnn.lstm_backward's per-step equations, then dx, dkernel, dbias over all steps.
     Keras: keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid",
     unit_forget_bias=True, ...); return_state gives [output, h_T, c_T].
-    Differences: no mask, stateful, dropout or recurrent_dropout yet; with `initial_state`
-    the gradient is traced from `call` (the layer seam differentiates the sequence only).
+    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` or a
+    mask the gradient is traced from `call` (the hand-written BPTT covers neither yet).
     Input shape: (B, T, in).  Weights: lstm_cell/kernel (in, 4U), recurrent_kernel (U, 4U),
     bias (4U,).
     """
@@ -252,10 +268,10 @@ class LSTM(_Recurrent):
     def __init__(self, units: int, **kwargs: Any):
         super().__init__(units=units, **kwargs)
 
-    def _recurrence(self, xw, rk, bias, states):
+    def _recurrence(self, xw, rk, bias, states, mask):
         cell = self.cell
         return rnn_ops.lstm_forward(
-            xw, rk, states[0], states[1], cell.activation, cell.recurrent_activation
+            xw, rk, states[0], states[1], cell.activation, cell.recurrent_activation, mask
         )
 
     def _backward(self, res, dhs, state_grads):
@@ -288,8 +304,8 @@ class GRU(_Recurrent):
     steps; the recurrent bias (bias[1]) from the per-step sums.
     Keras: keras.layers.GRU(units, activation="tanh", recurrent_activation="sigmoid",
     reset_after=True, ...).
-    Differences: no mask, stateful, dropout or recurrent_dropout yet; with `initial_state`
-    the gradient is traced from `call` (the layer seam differentiates the sequence only).
+    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` or a
+    mask the gradient is traced from `call` (the hand-written BPTT covers neither yet).
     Input shape: (B, T, in).  Weights: gru_cell/kernel (in, 3U), recurrent_kernel (U, 3U),
     bias (2, 3U) with reset_after, else (3U,).
     """
@@ -299,11 +315,18 @@ class GRU(_Recurrent):
     def __init__(self, units: int, **kwargs: Any):
         super().__init__(units=units, **kwargs)
 
-    def _recurrence(self, xw, rk, bias, states):
+    def _recurrence(self, xw, rk, bias, states, mask):
         cell = self.cell
         rb = None if bias is None else cell.recurrent_bias(bias)
         return rnn_ops.gru_forward(
-            xw, rk, states[0], cell.activation, cell.recurrent_activation, cell.reset_after, rb
+            xw,
+            rk,
+            states[0],
+            cell.activation,
+            cell.recurrent_activation,
+            cell.reset_after,
+            rb,
+            mask,
         )
 
     def _backward(self, res, dhs, _state_grads):

@@ -179,7 +179,8 @@ BAD_CALLS = [
     (X, dict(initial_state=np.zeros((2, 2))), ValueError, r"Received: 1 array\(s\)"),
     (X, dict(initial_state=[np.zeros((2, 3))] * 2), ValueError, r"\(2, 2\).*\(2, 3\)"),
     (X, dict(initial_state=[np.zeros((3, 2))] * 2), ValueError, r"\(2, 2\).*\(3, 2\)"),
-    (X, dict(mask=np.ones((2, 4), bool)), NotImplementedError, "mask"),
+    (X, dict(mask=np.ones((4, 2), bool)), ValueError, r"mask of shape \(batch.*\(4, 2\)"),
+    (X, dict(mask=np.ones((2, 4, 1), bool)), ValueError, r"Received: mask of shape \(2, 4, 1\)"),
 ]
 
 
