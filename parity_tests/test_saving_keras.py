@@ -21,6 +21,7 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 import h5py  # noqa: E402
+import hypothesis  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -398,3 +399,36 @@ def test_lambda_needs_custom_objects_even_without_safe_mode(tmp_path):
              _edit_config(lambda c: _set_class(c, "Lambda")))  # fmt: skip
     with pytest.raises(ValueError, match=r"could not locate class 'Lambda'"):
         reference.saving.load_model(tmp_path / "bad.keras", safe_mode=False)
+
+
+@pytest.fixture(scope="module")
+def keras_archive(tmp_path_factory):
+    keras.backend.clear_session()
+    path = tmp_path_factory.mktemp("archive") / "good.keras"
+    model = functional(keras)
+    _randomize(model, np.random.default_rng(7))
+    model.save(path)
+    return path, model
+
+
+@hypothesis.settings(max_examples=100, deadline=None, derandomize=True)
+@hypothesis.given(data=hypothesis.strategies.data())
+def test_fuzzed_archives_load_or_raise_value_error(keras_archive, tmp_path_factory, data):
+    """Bytes of a real `.keras` archive flipped, or the archive truncated: load_model either
+    returns a model or raises ValueError (the zip's CRC-32 catches flips inside a member)."""
+    st = hypothesis.strategies
+    path, k_model = keras_archive
+    raw = bytearray(path.read_bytes())
+    if data.draw(st.booleans(), "truncate"):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), "cut")]
+    else:
+        for _ in range(data.draw(st.integers(1, 4), "flips")):
+            raw[data.draw(st.integers(0, len(raw) - 1), "at")] ^= data.draw(st.integers(1, 255))
+    bad = tmp_path_factory.mktemp("fuzz") / "bad.keras"
+    bad.write_bytes(bytes(raw))
+    try:
+        model = reference.saving.load_model(bad)
+    except ValueError:
+        return
+    for a, b in zip(model.get_weights(), k_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # a load that succeeds is a whole, correct load
