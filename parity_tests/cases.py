@@ -516,7 +516,7 @@ CASES: list[Case] = [
         )
         for layer in ("SimpleRNN", "GRU", "LSTM")
     ],  # fmt: skip
-    # Masks (random (B, T) booleans): the states carry through masked steps; traced gradient.
+    # Masks (random (B, T) booleans): the states carry through masked steps (hand-written BPTT).
     *[
         Case(layer, dict(units=4, **extra), (3, 6, 2), training=None, mask_shape=(3, 6))
         for layer in ("SimpleRNN", "GRU", "LSTM")

@@ -9,8 +9,8 @@ Conventions shared by every function here:
 - the `*_forward` functions are plain NumPy on values that may be tracked by the tape (a layer's
   readable `call` runs them under the tape), and return the per-step values the backward needs
   (the residuals); the `*_backward` functions consume them and never rerun the sequence;
-- an optional boolean `mask` (T, B) carries the states through masked steps (Keras); the
-  backward functions do not take one (a masked layer call is traced);
+- an optional boolean `mask` (T, B) carries the states through masked steps (Keras): there
+  the backward passes dh (and dc) straight to step t-1 and gives the gates no gradient;
 - `act`/`rec_act` are the cell's activations, `dact`/`drec` their derivatives written from the
   OUTPUT (tanh: 1 - y*y, sigmoid: y*(1 - y)), as TF's TanhGrad/SigmoidGrad.
 
@@ -55,12 +55,21 @@ def simple_rnn_forward(xw, R, h0, act, mask=None):
     return np.stack(hs)
 
 
-def simple_rnn_backward(dhs, hs, h0, R, dact):
+def _split(mask, t, dh):
+    """A masked row's step is the identity: its gradient skips the step (the second part)."""
+    if mask is None:
+        return dh, 0.0
+    m = mask[t][:, None]
+    return dh * m, dh * ~m
+
+
+def simple_rnn_backward(dhs, hs, h0, R, dact, mask=None):
     """BPTT of simple_rnn_forward. `dhs` (T, B, U) is the gradient reaching each h_t from
     outside the recurrence (the output sequence, the returned state).
 
     Per step, from t = T-1 down:
         dh = dhs_t + dh_next;  da = dh * act'(h_t);  dR += h_{t-1}.T @ da;  dh_next = da @ R.T
+    (with a mask, a masked row's dh skips the step: da = 0 there, dh_next += dh).
     Returns dxw (T, B, U), dR, dh0.
     """
     dxw = np.empty_like(hs)
@@ -68,10 +77,11 @@ def simple_rnn_backward(dhs, hs, h0, R, dact):
     dh_next = np.zeros_like(h0)
     for t in range(hs.shape[0] - 1, -1, -1):
         h_prev = hs[t - 1] if t else h0
-        da = (dhs[t] + dh_next) * dact(hs[t])
+        dh, skip = _split(mask, t, dhs[t] + dh_next)
+        da = dh * dact(hs[t])
         dxw[t] = da
         dR += np.dot(h_prev.T, da)
-        dh_next = np.dot(da, R.T)
+        dh_next = np.dot(da, R.T) + skip
     return dxw, dR, dh_next
 
 
@@ -102,7 +112,7 @@ def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None):
     return np.stack(hs), np.stack(cs), np.stack(gates), np.stack(act_cs)
 
 
-def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec):
+def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec, mask=None):
     """BPTT of lstm_forward; `dc_last` is the gradient of the returned cell state c_T.
 
     Per step, from t = T-1 down (dc_next starts at dc_last):
@@ -110,6 +120,8 @@ def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec):
         do = dh * act(c_t);  di = dc * g;  dg = dc * i;  df = dc * c_{t-1};  dc_next = dc * f
         dz = [di * rec'(i), df * rec'(f), dg * act'(g), do * rec'(o)]
         dR += h_{t-1}.T @ dz;  dh_next = dz @ R.T
+    (with a mask, a masked row's dh and dc skip the step: dz = 0 there). act_cs holds act of
+    the NEW cell state of each step, which a masked row then drops.
     Returns dxw (T, B, 4U), dR, dh0, dc0.
     """
     u = R.shape[0]
@@ -120,16 +132,17 @@ def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec):
     for t in range(hs.shape[0] - 1, -1, -1):
         i, f, g, o = (gates[t, :, k * u : (k + 1) * u] for k in range(4))
         h_prev, c_prev = (hs[t - 1], cs[t - 1]) if t else (h0, c0)
-        dh = dhs[t] + dh_next
-        dc = dc_next + dh * o * dact(act_cs[t])
+        dh, skip_h = _split(mask, t, dhs[t] + dh_next)
+        dc, skip_c = _split(mask, t, dc_next)
+        dc = dc + dh * o * dact(act_cs[t])
         dz = dxw[t]
         dz[:, :u] = dc * g * drec(i)
         dz[:, u : 2 * u] = dc * c_prev * drec(f)
         dz[:, 2 * u : 3 * u] = dc * i * dact(g)
         dz[:, 3 * u :] = dh * act_cs[t] * drec(o)
-        dc_next = dc * f
+        dc_next = dc * f + skip_c
         dR += np.dot(h_prev.T, dz)
-        dh_next = np.dot(dz, R.T)
+        dh_next = np.dot(dz, R.T) + skip_h
     return dxw, dR, dh_next, dc_next
 
 
@@ -172,7 +185,7 @@ def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None, mask=
     return np.stack(hs), np.stack(gates), np.stack(mhs)
 
 
-def gru_backward(dhs, hs, gates, mhs, h0, R, dact, drec, reset_after):
+def gru_backward(dhs, hs, gates, mhs, h0, R, dact, drec, reset_after, mask=None):
     """BPTT of gru_forward.
 
     Per step, from t = T-1 down, with dh = dhs_t + dh_next:
@@ -183,8 +196,8 @@ def gru_backward(dhs, hs, gates, mhs, h0, R, dact, drec, reset_after):
     reset_after=False (rh = r * h_{t-1}):
         drh = da_h @ R_h.T;  dR_h += rh.T @ da_h;  dr = drh * h_{t-1} * rec'(r)
         dR_zr += h_{t-1}.T @ [dz, dr];  dh_prev += drh * r + [dz, dr] @ R_zr.T
-    and dxw_t = [dz, dr, da_h]. Returns dxw (T, B, 3U), dR, d_recurrent_bias (None when not
-    reset_after), dh0.
+    and dxw_t = [dz, dr, da_h] (with a mask, a masked row's dh skips the step).
+    Returns dxw (T, B, 3U), dR, d_recurrent_bias (None when not reset_after), dh0.
     """
     u = R.shape[0]
     dxw = np.empty_like(gates)
@@ -194,7 +207,7 @@ def gru_backward(dhs, hs, gates, mhs, h0, R, dact, drec, reset_after):
     for t in range(hs.shape[0] - 1, -1, -1):
         z, r, hh = (gates[t, :, k * u : (k + 1) * u] for k in range(3))
         h_prev = hs[t - 1] if t else h0
-        dh = dhs[t] + dh_next
+        dh, skip = _split(mask, t, dhs[t] + dh_next)
         dg = dxw[t]
         dg[:, :u] = dh * (h_prev - hh) * drec(z)
         da_h = dh * (1.0 - z) * dact(hh)
@@ -205,12 +218,12 @@ def gru_backward(dhs, hs, gates, mhs, h0, R, dact, drec, reset_after):
             dm[:, 2 * u :] *= r
             dR += np.dot(h_prev.T, dm)
             db += dm.sum(axis=0)
-            dh_next = dh * z + np.dot(dm, R.T)
+            dh_next = dh * z + np.dot(dm, R.T) + skip
         else:
             drh = np.dot(da_h, R[:, 2 * u :].T)
             dR[:, 2 * u :] += np.dot(mhs[t].T, da_h)
             dg[:, u : 2 * u] = drh * h_prev * drec(r)
             dzr = dg[:, : 2 * u]
             dR[:, : 2 * u] += np.dot(h_prev.T, dzr)
-            dh_next = dh * z + drh * r + np.dot(dzr, R[:, : 2 * u].T)
+            dh_next = dh * z + drh * r + np.dot(dzr, R[:, : 2 * u].T) + skip
     return dxw, dR, db, dh_next

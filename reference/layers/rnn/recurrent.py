@@ -28,6 +28,7 @@ class _Residuals(NamedTuple):
     kernel: np.ndarray
     recurrent_kernel: np.ndarray
     saved: tuple  # the recurrence's per-step values (ops.rnn *_forward)
+    mask: np.ndarray | None  # (T, B) booleans in processing order
     dact: Any  # activation' from its output
     drec: Any  # recurrent_activation' from its output
 
@@ -135,7 +136,7 @@ class _Recurrent(Layer):
             seen = np.logical_or.accumulate(mask, axis=0)[..., None]
             ys = np.where(seen, ys, np.zeros((), ys.dtype))
         out = np.swapaxes(ys, 0, 1) if self.return_sequences else ys[-1]
-        return ([out, *states] if self.return_state else out), x, saved
+        return ([out, *states] if self.return_state else out), x, saved, mask
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
         cell = self.cell
@@ -144,9 +145,9 @@ class _Recurrent(Layer):
 
     # -- backward ------------------------------------------------------------------------------
     def vjp_fwd(self, inputs, initial_state=None, mask=None, training=None):
-        if initial_state is not None or mask is not None:
+        if initial_state is not None:
             # The seam differentiates `inputs` only: with a caller's state (which may be tracked)
-            # the tape traces `call`, which carries its gradient. The BPTT takes no mask yet.
+            # the tape traces `call`, which carries its gradient.
             return NotImplemented
         cell = self.cell
         dact = rnn_ops.derivative_from_output(cell.activation)
@@ -155,11 +156,11 @@ class _Recurrent(Layer):
             return NotImplemented  # an activation without a from-output rule: trace `call`
         kernel, rk = cell.kernel.value, cell.recurrent_kernel.value
         bias = None if cell.bias is None else cell.bias.value
-        outputs, x, saved = self._sequence(inputs, kernel, rk, bias)
-        return outputs, _Residuals(x, kernel, rk, saved, dact, drec)
+        outputs, x, saved, m = self._sequence(inputs, kernel, rk, bias, mask=mask)
+        return outputs, _Residuals(x, kernel, rk, saved, m, dact, drec)
 
     def vjp_bwd(self, residuals, output_grads):
-        x, kernel, rk, saved, _, _ = residuals
+        x, kernel, rk, saved = residuals[:4]
         grads = output_grads if self.return_state else [output_grads]
         hs = saved[0]
         dhs = np.zeros_like(hs)
@@ -227,8 +228,8 @@ class SimpleRNN(_Recurrent):
     steps at once, dx = da @ kernel.T, dkernel = x.T @ da, dbias = sum(da).
     Keras: keras.layers.SimpleRNN(units, activation="tanh", use_bias=True, ...,
     return_sequences=False, return_state=False, go_backwards=False, stateful=False).
-    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` or a
-    mask the gradient is traced from `call` (the hand-written BPTT covers neither yet).
+    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` the
+    gradient is traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: simple_rnn_cell/kernel (in, U), recurrent_kernel (U, U),
     bias (U,).
     """
@@ -244,7 +245,8 @@ class SimpleRNN(_Recurrent):
     def _backward(self, res, dhs, _state_grads):
         (hs,) = res.saved
         h0 = np.zeros_like(hs[0])
-        dxw, drk, _ = rnn_ops.simple_rnn_backward(dhs, hs, h0, res.recurrent_kernel, res.dact)
+        rk = res.recurrent_kernel
+        dxw, drk, _ = rnn_ops.simple_rnn_backward(dhs, hs, h0, rk, res.dact, res.mask)
         return dxw, drk, None
 
 
@@ -256,8 +258,8 @@ class LSTM(_Recurrent):
     VJP: ops.rnn.lstm_backward's per-step equations, then dx, dkernel, dbias over all steps.
     Keras: keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid",
     unit_forget_bias=True, ...); return_state gives [output, h_T, c_T].
-    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` or a
-    mask the gradient is traced from `call` (the hand-written BPTT covers neither yet).
+    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` the
+    gradient is traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: lstm_cell/kernel (in, 4U), recurrent_kernel (U, 4U),
     bias (4U,).
     """
@@ -290,6 +292,7 @@ class LSTM(_Recurrent):
             res.recurrent_kernel,
             res.dact,
             res.drec,
+            res.mask,
         )
         return dxw, drk, None
 
@@ -304,8 +307,8 @@ class GRU(_Recurrent):
     steps; the recurrent bias (bias[1]) from the per-step sums.
     Keras: keras.layers.GRU(units, activation="tanh", recurrent_activation="sigmoid",
     reset_after=True, ...).
-    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` or a
-    mask the gradient is traced from `call` (the hand-written BPTT covers neither yet).
+    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` the
+    gradient is traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: gru_cell/kernel (in, 3U), recurrent_kernel (U, 3U),
     bias (2, 3U) with reset_after, else (3U,).
     """
@@ -342,5 +345,6 @@ class GRU(_Recurrent):
             res.dact,
             res.drec,
             reset_after,
+            res.mask,
         )
         return dxw, drk, db_rec

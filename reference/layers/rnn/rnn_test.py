@@ -209,3 +209,45 @@ def test_initial_state_gradient_is_traced_and_matches_finite_differences(cls, n)
         w.assign(rng.standard_normal(w.shape))
     assert layer.vjp_fwd(x, initial_state=states) is NotImplemented
     check_vjp(lambda x, *s: layer(x, initial_state=list(s)), [x, *states])
+
+
+MASKED = [
+    (layers.SimpleRNN, dict(return_sequences=True, go_backwards=True)),
+    (layers.LSTM, dict(return_state=True, go_backwards=True)),
+    (layers.LSTM, dict(return_sequences=True)),
+    (layers.GRU, dict(return_sequences=True, return_state=True)),
+    (layers.GRU, dict(reset_after=False, go_backwards=True)),
+]
+
+
+@pytest.mark.parametrize("cls,kw", MASKED)
+def test_masked_bptt_matches_the_traced_call_and_finite_differences(cls, kw):
+    rng = np.random.default_rng(9)
+    layer = cls(3, dtype="float64", **kw)
+    x = rng.standard_normal((3, 6, 2))
+    mask = rng.uniform(size=(3, 6)) < 0.6
+    mask[0] = False  # a fully masked row
+    mask[1, -1] = False  # a masked last step (go_backwards: the first one processed)
+    layer(x)
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape))
+    assert layer.vjp_fwd(x, mask=mask) is not NotImplemented
+    outs = reference.nest.flatten(layer(x, mask=mask))
+    dys = [rng.standard_normal(np.shape(o)) for o in outs]
+    grads = []
+    for fused in (True, False):
+        with reference.GradientTape(use_layer_vjps=fused) as tape:
+            y = reference.nest.flatten(layer(tape.watch(x), mask=mask))
+        grads.append(tape.gradient(y, [x, *layer.weights], dys))
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    state = layer.get_weights()
+
+    def f(x, *weights):
+        layer.set_weights(weights)
+        try:
+            return reference.nest.flatten(layer(x, mask=mask))
+        finally:
+            layer.set_weights(state)
+
+    check_vjp(f, [x, *state], grads[0], dys)
