@@ -2,7 +2,7 @@
 
 Keras 3.15.1 (keras/src/initializers/) is the specification: class names, constructor arguments
 and defaults, formulas, `get_config()` keys and error messages follow it. All random bits come
-from one function, `_draw`.
+from `_draw`, which takes them from reference.random (TF's stateless Philox stream).
 """
 
 from __future__ import annotations

@@ -158,15 +158,9 @@ def _stream(seed, n_values: int, per_call: int) -> np.ndarray:
 
 
 def stateless_uniform_unit(shape, seed, dtype) -> np.ndarray:
-    """[0, 1) in `dtype`, as tf.random.stateless_uniform's kernel (before the range)."""
-    dtype, n = np.dtype(dtype), int(np.prod(shape, dtype=np.int64))
-    if dtype == np.float64:
-        w = _stream(seed, n, 2)
-        out = _unit_float64(w[:, 0::2].ravel(), w[:, 1::2].ravel())
-    else:
-        w = _stream(seed, n, 4).ravel()
-        out = _unit_float16(w) if dtype == np.float16 else _unit_float32(w)
-    return out[:n].reshape(shape)
+    """[0, 1) in `dtype`, as tf.random.stateless_uniform's kernel (before the range; the range
+    [0, 1) leaves it unchanged: u * 1 + 0 is exact)."""
+    return stateless_uniform(shape, seed, 0.0, 1.0, dtype)
 
 
 def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32") -> np.ndarray:
@@ -188,7 +182,9 @@ def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32") -> n
         return values[:n].astype(dtype).reshape(shape)
     lo, hi = dtype.type(minval), dtype.type(maxval)
     if dtype == np.float64:
-        return stateless_uniform_unit(shape, seed, dtype) * (hi - lo) + lo
+        w = _stream(seed, n, 2)
+        unit64 = _unit_float64(w[:, 0::2].ravel(), w[:, 1::2].ravel())
+        return (unit64 * (hi - lo) + lo)[:n].reshape(shape)
     words = _stream(seed, n, 4).ravel()
     out = np.empty(words.size, dtype)
     unit = _unit_float16 if dtype == np.float16 else _unit_float32
