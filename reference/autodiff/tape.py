@@ -474,11 +474,6 @@ def assigns_frozen() -> bool:
     return getattr(_local, "frozen", False)
 
 
-def read_override(obj):
-    overrides = getattr(_local, "overrides", None)
-    return None if overrides is None else overrides.get(id(obj))
-
-
 def record_node(
     inputs: list, outputs: list, pullback: Callable, name: str, strict: bool = True
 ) -> list:

@@ -71,15 +71,17 @@ class MissingVJPError(NotImplementedError):
     """A NumPy function met a tracked value and has no VJP rule."""
 
 
-def func_name(func: Callable) -> str:
-    """The full, real name of a NumPy/SciPy function: numpy.linalg.norm, scipy.special.erf."""
-    if isinstance(func, np.ufunc):
-        return f"numpy.{func.__name__}"
-    module = getattr(func, "__module__", None) or ""
+def full_name(func: Callable) -> str:
+    """`numpy.linalg.norm`, not `np.norm`: the real module path of a function or ufunc."""
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
-    if module.startswith("numpy") and not module.startswith(("numpy.linalg", "numpy.fft")):
-        module = "numpy"  # numpy._core.fromnumeric.sum is numpy.sum to its users
-    return f"{module}.{name}" if module else name
+    module = getattr(func, "__module__", None)
+    if module is None:  # a ufunc: NumPy's own, or one of scipy.special's
+        module = "numpy" if getattr(np, name, None) is func else "scipy.special"
+    for public in ("numpy.linalg", "numpy.fft", "scipy.special", "numpy"):
+        if module.startswith(public):
+            module = public
+            break
+    return f"{module}.{name}"
 
 
 class TrackedArray(np.lib.mixins.NDArrayOperatorsMixin):
@@ -310,13 +312,13 @@ def apply(func: Callable, args: tuple, kwargs: dict):
     if any(isinstance(v, TrackedArray) for v in kwargs.values()):
         # Rules see positional arguments only; a tracked keyword would lose its gradient.
         raise TypeError(
-            f"{func_name(func)}: pass tracked values positionally, not as keyword arguments."
+            f"{full_name(func)}: pass tracked values positionally, not as keyword arguments."
         )
     if kwargs.get("out") is not None:
-        raise TypeError(f"{func_name(func)}(out=...) writes in place; a tape cannot record it.")
+        raise TypeError(f"{full_name(func)}(out=...) writes in place; a tape cannot record it.")
     if any(t.dtype.kind == "c" for _, t in slots):
         raise TypeError(
-            f"{func_name(func)}: complex values are not differentiable in the reference (TF and "
+            f"{full_name(func)}: complex values are not differentiable in the reference (TF and "
             "NumPy autodiff libraries disagree on the convention). Differentiate the real and "
             "imaginary parts as separate real arrays."
         )
@@ -335,13 +337,13 @@ def apply(func: Callable, args: tuple, kwargs: dict):
         return ans  # ints, bools, shapes: no gradient, as in TF
     if any(np.asarray(o).dtype.kind == "c" for o, f in zip(outs, floats, strict=True) if f):
         raise TypeError(
-            f"{func_name(func)} returned complex values, which the reference does not "
+            f"{full_name(func)} returned complex values, which the reference does not "
             "differentiate. Keep the computation real."
         )
     rule = VJP_RULES.get(func)
     if rule is None:
         raise MissingVJPError(
-            f"{func_name(func)} has no VJP rule, so its gradient cannot be computed. Add one "
+            f"{full_name(func)} has no VJP rule, so its gradient cannot be computed. Add one "
             "with reference.autodiff.defvjp (rule(g, ans, *args, **kwargs) -> the gradient of "
             "one argument), write the computation with functions that have rules, give the "
             "layer a hand-written VJP, or compute it outside the GradientTape."
@@ -374,7 +376,7 @@ def apply(func: Callable, args: tuple, kwargs: dict):
                 full[i] = g
             return pullback(full, need, traced)
 
-    record(Node([t for _, t in slots], outputs, node_pullback, name=func_name(func)), tapes)
+    record(Node([t for _, t in slots], outputs, node_pullback, name=full_name(func)), tapes)
     if not multi:
         return tracked_outs[0]
     if hasattr(ans, "_fields"):  # a namedtuple (EighResult, SVDResult, ...)

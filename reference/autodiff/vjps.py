@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .tracked import VJP_RULES, apply
+from .tracked import VJP_RULES, apply, full_name  # noqa: F401  (full_name: re-exported)
 
 
 def primitive(fn: Callable) -> Callable:
@@ -70,19 +70,6 @@ def rule_for(func: Callable, argnum: int = 0) -> Callable:
     if rule is None:
         raise KeyError(f"{full_name(func)} has no registered VJP rule.")
     return lambda g, ans, *args, **kwargs: rule((argnum,), g, ans, args, kwargs)
-
-
-def full_name(func: Callable) -> str:
-    """`numpy.linalg.norm`, not `np.norm`: the real module path of a function or ufunc."""
-    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
-    module = getattr(func, "__module__", None)
-    if module is None:  # a ufunc: NumPy's own, or one of scipy.special's
-        module = "numpy" if getattr(np, name, None) is func else "scipy.special"
-    for public in ("numpy.linalg", "numpy.fft", "scipy.special", "numpy"):
-        if module.startswith(public):
-            module = public
-            break
-    return f"{module}.{name}"
 
 
 def defvjp(func: Callable, *rules: Callable | None) -> None:
