@@ -49,6 +49,35 @@ ROWS = [
     ("Adamax", {}),
     ("Nadam", {}),
     ("Lion", {"weight_decay": 0.01}),
+    ("Ftrl", {}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "l1_regularization_strength": 0.05,
+            "l2_regularization_strength": 0.02,
+            "beta": 0.5,
+        },
+    ),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.05,
+            "learning_rate_power": -0.7,
+            "initial_accumulator_value": 0.3,
+            "l2_shrinkage_regularization_strength": 0.1,
+            "l1_regularization_strength": 0.01,
+        },
+    ),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "learning_rate_power": 0.0,
+            "initial_accumulator_value": 0.0,
+            "clipnorm": 1.0,
+        },
+    ),
 ]
 SCHEDULES = [
     ("ExponentialDecay", (0.1, 3, 0.5), {"staircase": True}),
@@ -70,6 +99,8 @@ def floatx(value):
 
 # float64 for every row; float32 (the looser tier) for every third row, to stay fast.
 CASES = [(row, "float64") for row in ROWS] + [(row, "float32") for row in ROWS[::3]]
+# Ftrl (n^p - n'^p differences of close values): every row in float32 too
+CASES += [(r, "float32") for i, r in enumerate(ROWS) if r[0] == "Ftrl" and i % 3]
 
 
 def _run(name, kwargs, floatx, schedule=None):

@@ -6,9 +6,10 @@ from typing import Any
 
 from . import schedules
 from .base import Optimizer
+from .ftrl import Ftrl
 from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop
 
-_ALL = [SGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Lion, Nadam, RMSprop]
+_ALL = [SGD, Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lion, Nadam, RMSprop]
 _BY_NAME = {cls.__name__.lower(): cls for cls in _ALL}
 
 

@@ -65,3 +65,25 @@ def test_errors():
     _one_step(opt)
     with pytest.raises(ValueError, match="Unknown variable"):
         opt.apply_gradients([(G, reference.Variable(np.zeros(3), name="other"))])
+
+
+def test_ftrl_first_step_by_hand():
+    # n = 0.1 + g^2; z = g - (sqrt(n) - sqrt(0.1)) / lr * w; w' = (clip(z, -l1, l1) - z) / q
+    lr, l1 = F32(0.1), 0.05
+    w0 = np.array([1.0, 2.0, -1.0])
+    n0, n1 = F32(0.1), F32(0.1) + G**2
+    z = G - (np.sqrt(n1) - np.sqrt(n0)) / lr * w0
+    expected = (np.clip(z, -l1, l1) - z) / (np.sqrt(n1) / lr)
+    opt = optimizers.Ftrl(0.1, l1_regularization_strength=l1)
+    np.testing.assert_allclose(_one_step(opt), expected, rtol=1e-6)
+    assert [v.name for v in opt.variables][2:] == ["w_accumulator", "w_linear"]
+
+
+@pytest.mark.parametrize("arg", ["initial_accumulator_value", "l1_regularization_strength",
+                                 "l2_regularization_strength",
+                                 "l2_shrinkage_regularization_strength"])  # fmt: skip
+def test_ftrl_rejects_negative_strengths(arg):
+    with pytest.raises(ValueError, match=f"Ftrl: `{arg}` needs to be positive or zero"):
+        optimizers.Ftrl(**{arg: -0.1})
+    with pytest.raises(ValueError, match="`learning_rate_power` needs to be negative or zero"):
+        optimizers.Ftrl(learning_rate_power=0.5)
