@@ -2,7 +2,8 @@
 
 Each row is a metric class, its arguments and the kind of data; both metrics see the same three
 batches (the second with a sample weight), then result() and every state variable must agree
-(rtol 1e-6 in float32: sums of a few dozen values), and reset_state must zero them.
+(rtol 1e-6 in float32: sums of a few dozen values; for the state, norm-wise, 1e-6 of the
+variable's largest entry), and reset_state must zero them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def _batch(kind, rng):
         return rng.integers(0, 3, (5, 2)), rng.integers(0, 3, (5, 2))
     if kind == "multilabel":
         return rng.integers(0, 2, (5, 4)), rng.uniform(0, 1, (5, 4))
+    if kind == "logits":
+        return rng.integers(0, 2, (5, 3)), rng.standard_normal((5, 3)) * 3
+    if kind == "ties":
+        # predictions on the threshold grid (0, 0.25, ..., 1): Keras's bucket rule, exactly
+        return rng.integers(0, 2, (5, 1)), rng.integers(0, 5, (5, 1)) / 4
+    if kind == "multiclass":
+        # one-hot rows (single-label) and scores with ties for the argmax rule of F1 (None)
+        return np.eye(4)[rng.integers(0, 4, 5)], rng.integers(0, 3, (5, 4)) / 2
     if kind == "values":
         return (rng.standard_normal((5, 2)),)
     raise KeyError(kind)
@@ -54,6 +63,45 @@ ROWS = [
     ("Precision", {"thresholds": [0.2, 0.5, 0.9]}, "binary"),
     ("Recall", {"thresholds": 0.3}, "binary"),
     ("Recall", {"class_id": 2}, "multilabel"),
+    ("AUC", {"name": "auc"}, "binary"),
+    ("AUC", {"name": "auc", "num_thresholds": 5}, "ties"),
+    ("AUC", {"name": "auc", "thresholds": [0.25, 0.5, 0.75]}, "ties"),  # evenly: bucket path
+    ("AUC", {"name": "auc", "thresholds": [0.1, 0.4, 0.45, 0.8]}, "multilabel"),
+    ("AUC", {"name": "auc", "curve": "PR"}, "binary"),
+    ("AUC", {"name": "auc", "curve": "PR", "num_thresholds": 7}, "multilabel"),
+    ("AUC", {"name": "auc", "summation_method": "minoring", "num_thresholds": 9}, "multilabel"),
+    ("AUC", {"name": "auc", "curve": "PR", "summation_method": "majoring"}, "binary"),
+    ("AUC", {"name": "auc", "multi_label": True}, "multilabel"),
+    (
+        "AUC",
+        {
+            "name": "auc",
+            "multi_label": True,
+            "num_labels": 4,
+            "curve": "PR",
+            "label_weights": [0.5, 1.0, 0.0, 2.0],
+        },
+        "multilabel",
+    ),
+    (
+        "AUC",
+        {
+            "name": "auc",
+            "multi_label": True,
+            "thresholds": [0.3, 0.6],
+            "label_weights": [1.0, 2.0, 3.0, 0.5],
+        },
+        "multilabel",
+    ),
+    ("AUC", {"name": "auc", "label_weights": [0.5, 1.0, 2.0, 0.0]}, "multilabel"),
+    ("AUC", {"name": "auc", "from_logits": True, "num_thresholds": 50}, "logits"),
+    ("F1Score", {}, "multiclass"),
+    ("F1Score", {"average": "micro", "threshold": 0.4}, "multilabel"),
+    ("F1Score", {"average": "macro"}, "multiclass"),
+    ("F1Score", {"average": "weighted", "threshold": 0.5}, "multilabel"),
+    ("FBetaScore", {"beta": 2.0}, "multiclass"),
+    ("FBetaScore", {"beta": 0.5, "average": "weighted"}, "multiclass"),
+    ("FBetaScore", {"beta": 3.0, "average": "micro", "threshold": 0.6}, "multilabel"),
 ]
 
 
@@ -72,7 +120,10 @@ def test_metric_state_matches_keras(row):
     assert [v.name for v in r_metric.variables] == [v.name for v in k_metric.variables]
     for r, k in zip(r_metric.variables, k_metric.variables, strict=True):
         assert r.dtype == k.dtype
-        np.testing.assert_allclose(r.numpy(), k.numpy(), rtol=1e-6)
+        # norm-wise: AUC's fn and tn are totals minus cumulative sums, so a count that is
+        # exactly 0 comes out as +-ulp(total) in float32, on either side, in any sum order
+        atol = 1e-6 * np.max(np.abs(k.numpy()), initial=0)
+        np.testing.assert_allclose(r.numpy(), k.numpy(), rtol=1e-6, atol=atol, err_msg=k.name)
     r_metric.reset_state()
     assert all(not np.any(v.numpy()) for v in r_metric.variables)
     assert not np.any(r_metric.result())
