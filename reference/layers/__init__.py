@@ -15,7 +15,8 @@ from .convolutional import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from .core import Dense, Embedding, Masking
+from .attention import AdditiveAttention, Attention, MultiHeadAttention  # issue 10
+from .core import Dense, EinsumDense, Embedding, Masking
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
     BatchNormalization,
@@ -137,4 +138,8 @@ __all__ = [
     "LSTMCell",  # issue 10
     "SimpleRNN",  # issue 10
     "SimpleRNNCell",  # issue 10
+    "AdditiveAttention",  # issue 10
+    "Attention",  # issue 10
+    "EinsumDense",  # issue 10
+    "MultiHeadAttention",  # issue 10
 ]

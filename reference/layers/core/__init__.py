@@ -1,7 +1,8 @@
 """Core layers (keras/src/layers/core/)."""
 
 from .dense import Dense
+from .einsum_dense import EinsumDense
 from .embedding import Embedding
 from .masking import Masking
 
-__all__ = ["Dense", "Embedding", "Masking"]
+__all__ = ["Dense", "EinsumDense", "Embedding", "Masking"]
