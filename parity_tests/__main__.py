@@ -4,6 +4,9 @@ Each row: the worst norm-wise difference max|ours - tf| / max|tf| over outputs a
 gradients, and, below float64, the worst ratio of our error to TF's own error against the
 float64 truth (harness.py states the verdict). A summary gives that ratio per layer family
 and dtype. Exit status 0 when every case passes, 1 otherwise.
+
+`python -m parity_tests check|record|verify ...` are the porting toolkit's commands (cli.py):
+a user's whole model, layer by layer, and verification bundles checked without TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ import json
 import sys
 import time
 
-from .cases import suite
-from .harness import ParityError, run_case
+COMMANDS = ("check", "record", "verify")
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in COMMANDS:
+        from .cli import main as command  # `verify` must not import TensorFlow: no harness here
+
+        return command(argv)
+    from .cases import suite
+    from .harness import ParityError, run_case
+
     parser = argparse.ArgumentParser(prog="python -m parity_tests", description=__doc__)
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = parser.parse_args(argv)
