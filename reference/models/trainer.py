@@ -2,107 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .. import callbacks as callbacks_module
-from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import nest
 from .. import optimizers as optimizers_module
 from ..autodiff import GradientTape
 from ..autodiff.tracked import TrackedArray
+from . import compile_utils as cu
+from .data import EpochIterator, as_arrays, cardinality, check_sample_weight, take
 
 
 def _plain(x: Any) -> Any:
     return nest.map_structure(lambda v: v.numpy() if isinstance(v, TrackedArray) else v, x)
 
 
-def _is_binary_or_sparse(y_true, y_pred) -> tuple[bool, bool]:
-    """Keras's is_binary_or_sparse_categorical, from the shapes."""
-    t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
-    binary = p_shape[-1] == 1
-    sparse = len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1)
-    return binary, sparse
-
-
-def _get_loss(identifier, y_true, y_pred):
-    """Keras's compile_utils.get_loss: a Loss object (functions are wrapped, named as given)."""
-    if identifier is None:
-        return None
-    if str(identifier).lower() in ("crossentropy", "ce"):
-        binary, sparse = _is_binary_or_sparse(y_true, y_pred)
-        loss = (losses_module.binary_crossentropy if binary else
-                losses_module.sparse_categorical_crossentropy if sparse else
-                losses_module.categorical_crossentropy)  # fmt: skip
-    else:
-        loss = losses_module.get(identifier)
-    if not isinstance(loss, losses_module.Loss):
-        name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", None)
-        loss = losses_module.LossFunctionWrapper(loss, name=name)
-    return loss
-
-
-def _get_metric(identifier, y_true, y_pred):
-    """Keras's compile_utils.get_metric: "accuracy"/"acc" picks the accuracy from the shapes."""
-    if str(identifier).lower() in ("accuracy", "acc"):
-        binary, sparse = _is_binary_or_sparse(y_true, y_pred)
-        cls = (metrics_module.BinaryAccuracy if binary else
-               metrics_module.SparseCategoricalAccuracy if sparse else
-               metrics_module.CategoricalAccuracy)  # fmt: skip
-        metric = cls(name=str(identifier))
-    else:
-        metric = metrics_module.get(identifier)
-    name = identifier if isinstance(identifier, str) else getattr(metric, "name", None)
-    if not isinstance(metric, metrics_module.Metric):
-        metric = metrics_module.MeanMetricWrapper(metric)
-        name = name or metric.name
-    metric.name = name
-    return metric
-
-
-def _per_output(spec, names: list, what: str) -> list:
-    """A loss/metrics/loss_weights argument as one entry per output."""
-    if isinstance(spec, dict):
-        unknown = set(spec) - set(names)
-        if unknown:
-            raise ValueError(f"compile: {what} keys {sorted(unknown)} are not outputs {names}.")
-        return [spec.get(n) for n in names]
-    if isinstance(spec, list | tuple) and len(names) > 1:
-        if len(spec) != len(names):
-            raise ValueError(
-                f"compile: {what} has {len(spec)} entries, but the model has {len(names)} outputs."
-            )
-        return list(spec)
-    return [spec] * len(names) if what != "loss" or len(names) == 1 else [spec] * len(names)
-
-
-def _cardinality(x, y, sample_weight) -> int:
-    sizes = {
-        label: [len(a) for a in nest.flatten(v) if a is not None]
-        for label, v in (("x", x), ("y", y), ("sample_weight", sample_weight))
-        if v is not None
-    }
-    all_sizes = {s for v in sizes.values() for s in v}
-    if len(all_sizes) > 1:
-        detail = "\n".join(f"'{k}' sizes: {', '.join(map(str, v))}" for k, v in sizes.items())
-        raise ValueError(
-            "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
-            f"samples.\n{detail}"
-        )
-    if not all_sizes:
-        raise ValueError("fit/evaluate/predict: `x` is empty.")
-    return all_sizes.pop()
-
-
-def _as_arrays(data):
-    return nest.map_structure(lambda a: None if a is None else np.asarray(a), data)
-
-
-def _take(data, index):
-    return nest.map_structure(lambda a: None if a is None else a[index], data)
+def _for_output(sample_weight, i: int):
+    """The sample weights of output i: one array per output, or the same for all."""
+    if isinstance(sample_weight, list | tuple | dict):
+        return nest.flatten(sample_weight)[i]
+    return sample_weight
 
 
 class Trainer:
@@ -126,6 +48,7 @@ class Trainer:
         self._user_metrics, self._user_weighted = metrics, weighted_metrics
         self._compile_loss = None
         self._compiled_metrics: list = []
+        self._output_loss_trackers: list = []
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.compiled = True
         self.stop_training = False
@@ -136,35 +59,45 @@ class Trainer:
         return [o._keras_history[0].name if o is not None else "output_0" for o in outputs]
 
     def _build_compile(self, y, y_pred) -> None:
-        names = self._output_names if len(nest.flatten(y_pred)) > 1 else ["output"]
+        multi = len(nest.flatten(y_pred)) > 1
+        names = self._output_names if multi else ["output"]
         ys, ps = nest.flatten(y), nest.flatten(y_pred)
         if len(ys) != len(ps):
             raise ValueError(
                 f"Model '{self.name}' has {len(ps)} outputs, but y has {len(ys)} entries."
             )
-        losses = _per_output(self._user_loss, names, "loss")
-        weights = _per_output(self._user_loss_weights, names, "loss_weights")
+        losses = cu.per_output(self._user_loss, names, "loss")
+        weights = cu.per_output(self._user_loss_weights, names, "loss_weights")
         self._compile_loss = [
-            (i, _get_loss(spec, ys[i], ps[i]), w) for i, (spec, w) in enumerate(zip(losses, weights,
-                                                                                  strict=True))
+            (i, cu.get_loss(spec, ys[i], ps[i]), w)
+            for i, (spec, w) in enumerate(zip(losses, weights, strict=True))
             if spec is not None
-        ]  # fmt: skip
+        ]
+        # Keras's CompileLoss: a Mean of each unweighted loss, "<output>_loss", when several
+        self._output_loss_trackers = []
+        if len(self._compile_loss) > 1:
+            self._output_loss_trackers = [
+                metrics_module.Mean(name=f"{names[i]}_loss") for i, _, _ in self._compile_loss
+            ]
         self._compiled_metrics = []
         for weighted, user in ((False, self._user_metrics), (True, self._user_weighted)):
             if user is None:
                 continue
-            per = _per_output(user, names, "metrics") if len(names) > 1 else [user]
+            per = cu.per_output(user, names, "metrics") if multi else [user]
             for i, specs in enumerate(per):
                 for spec in specs if isinstance(specs, list | tuple) else [specs]:
-                    metric = _get_metric(spec, ys[i], ps[i])
-                    if len(names) > 1:
-                        metric.name = f"{names[i]}_{metric.name}"
-                    self._compiled_metrics.append((i, metric, weighted))
+                    if spec is None:
+                        continue
+                    metric = cu.get_metric(spec, ys[i], ps[i])
+                    output = names[i] if multi else None
+                    self._compiled_metrics.append(cu.CompiledMetric(i, metric, weighted, output))
 
     @property
     def metrics(self) -> list:
+        """The loss tracker, the compiled metrics, then the per-output loss trackers."""
         tracker = [self._loss_tracker] if self._loss_tracker is not None else []
-        return tracker + [m for _, m, _ in getattr(self, "_compiled_metrics", [])]
+        compiled = [c.metric for c in getattr(self, "_compiled_metrics", [])]
+        return tracker + compiled + list(getattr(self, "_output_loss_trackers", []))
 
     @property
     def metrics_names(self) -> list:
@@ -176,13 +109,17 @@ class Trainer:
 
     # -- one step --------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """sum over outputs of loss_weight * loss(y, y_pred, sample_weight), plus model.losses."""
+        """sum over outputs of loss_weight * loss(y, y_pred, sample_weight), plus model.losses;
+        with several losses, each unweighted value also updates its "<output>_loss" Mean."""
         if self._compile_loss is None:
             self._build_compile(y, _plain(y_pred))
         ys, ps = nest.flatten(y), nest.flatten(y_pred)
+        trackers = self._output_loss_trackers or [None] * len(self._compile_loss)
         terms = []
-        for i, loss, weight in self._compile_loss:
-            value = loss(ys[i], ps[i], sample_weight)
+        for (i, loss, weight), tracker in zip(self._compile_loss, trackers, strict=True):
+            value = loss(ys[i], ps[i], _for_output(sample_weight, i))
+            if tracker is not None:
+                tracker.update_state(_plain(value), sample_weight=len(ps[i]))
             terms.append(value if weight is None else value * weight)
         terms += [np.sum(extra) for extra in self.losses]
         if not terms:
@@ -194,12 +131,24 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
         ys, ps = nest.flatten(y), nest.flatten(y_pred)
-        for i, metric, weighted in self._compiled_metrics:
-            metric.update_state(ys[i], ps[i], sample_weight if weighted else None)
+        for c in self._compiled_metrics:
+            weights = _for_output(sample_weight, c.index) if c.weighted else None
+            c.metric.update_state(ys[c.index], ps[c.index], weights)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict:
-        return {m.name: float(m.result()) for m in self.metrics}
+        """The logs, sorted by key as Keras 3.15's: loss, `<output>_<metric>`,
+        `<output>_loss` (several outputs), `weighted_<metric>` for a repeated weighted one."""
+        logs = {self._loss_tracker.name: self._loss_tracker.result()}
+        logs.update(cu.metric_results(self._compiled_metrics))
+        logs.update({m.name: m.result() for m in self._output_loss_trackers})
+        return {k: cu.pythonify(logs[k]) for k in sorted(logs)}
+
+    def _flatten_logs(self, logs: dict):
+        """evaluate()'s list: Keras's _flatten_metrics_in_order."""
+        names = [self._loss_tracker.name] + [c.metric.name for c in self._compiled_metrics]
+        names += [m.name for m in self._output_loss_trackers]
+        return cu.flatten_in_order(logs, names)
 
     def _check_compiled(self) -> None:
         if not self.compiled:
@@ -236,76 +185,107 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1, seed=None):  # fmt: skip
         """Keras: Model.fit on arrays. Batches are taken in order (shuffle=False) or by a
-        permutation per epoch from `np.random.default_rng(seed)` (Keras draws its own)."""
+        permutation per pass from `np.random.default_rng(seed)` (Keras draws its own).
+        class_weight becomes per-sample weights of the training part (one output only);
+        sample_weight is one array, or one per output; validation_data is (x, y) or
+        (x, y, sample_weight); validation_freq an int (every n-th epoch) or a list of 1-based
+        epochs; steps_per_epoch takes batches from a pass that carries over across epochs."""
         self._check_compiled()
-        if class_weight is not None or steps_per_epoch is not None:
-            raise ValueError("fit: class_weight and steps_per_epoch are not supported.")
-        x, y, sample_weight = _as_arrays(x), _as_arrays(y), _as_arrays(sample_weight)
-        n = _cardinality(x, y, sample_weight)
+        if not isinstance(validation_freq, int | list):
+            raise ValueError(
+                "Expected `validation_freq` to be a list or int. Received: validation_freq="
+                f"{validation_freq} of the type {type(validation_freq)}."
+            )
+        x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
+        n = cardinality(x, y, sample_weight)
         if validation_data is None and validation_split:
             split = int(n * (1.0 - validation_split))
-            validation_data = tuple(_take(d, slice(split, None)) for d in (x, y, sample_weight))
-            x, y, sample_weight = (_take(d, slice(0, split)) for d in (x, y, sample_weight))
+            validation_data = tuple(take(d, slice(split, None)) for d in (x, y, sample_weight))
+            x, y, sample_weight = (take(d, slice(0, split)) for d in (x, y, sample_weight))
             n = split
+        sample_weight = check_sample_weight(y, sample_weight, class_weight)
         if validation_data is not None:
+            if not isinstance(validation_data, list | tuple) or not 1 <= len(validation_data) <= 3:
+                raise ValueError(
+                    "fit: `validation_data` must be a tuple (x, y) or (x, y, sample_weight). "
+                    f"Received: {type(validation_data).__name__}"
+                )
             validation_data = tuple(validation_data) + (None,) * (3 - len(validation_data))
-            _cardinality(*validation_data)
+            validation_data = tuple(as_arrays(d) for d in validation_data)
+            cardinality(*validation_data)
+            check_sample_weight(validation_data[1], validation_data[2], None)
         verbose = 1 if verbose == "auto" else verbose
-        rng = np.random.default_rng(seed)
-        steps = math.ceil(n / (batch_size or 32))
+        iterator = EpochIterator(n, batch_size, steps_per_epoch, shuffle, seed)
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                             model=self, verbose=verbose, epochs=epochs,
-                                            steps=steps)  # fmt: skip
+                                            steps=iterator.steps)  # fmt: skip
         self.stop_training = False
         cbs.on_train_begin()
         logs: dict = {}
+        training_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            for step, index in enumerate(self._batches(n, batch_size, shuffle, rng)):
+            for step, index in iterator.epoch():
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(tuple(_take(d, index) for d in (x, y, sample_weight)))
+                logs = self.train_step(tuple(take(d, index) for d in (x, y, sample_weight)))
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             epoch_logs = dict(logs)
-            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+            if validation_data is not None and self._should_eval(epoch, validation_freq):
                 val = self.evaluate(*validation_data[:2], sample_weight=validation_data[2],
                                     batch_size=validation_batch_size or batch_size, verbose=0,
+                                    steps=validation_steps, callbacks=cbs,
                                     return_dict=True)  # fmt: skip
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
-            logs = epoch_logs
+            training_logs = logs = epoch_logs
             if self.stop_training:
                 break
         if epochs > 0:
             self.optimizer.finalize_variable_values(self.trainable_weights)
-        cbs.on_train_end(logs)
+        cbs.on_train_end(training_logs)
         return self.history
+
+    @staticmethod
+    def _should_eval(epoch: int, validation_freq) -> bool:
+        epoch += 1  # validation_freq counts epochs from 1, as Keras's
+        if isinstance(validation_freq, int):
+            return epoch % validation_freq == 0
+        return epoch in validation_freq
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):  # fmt: skip
-        """Keras: Model.evaluate: the loss and metrics over all batches (weighted by size)."""
+        """Keras: Model.evaluate: the loss and metrics over the batches (the first `steps`
+        when given); a dict with return_dict, else Keras's ordered list (one value bare)."""
         self._check_compiled()
-        x, y, sample_weight = _as_arrays(x), _as_arrays(y), _as_arrays(sample_weight)
-        n = _cardinality(x, y, sample_weight)
+        x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
+        n = cardinality(x, y, sample_weight)
+        check_sample_weight(y, sample_weight, None)
+        iterator = EpochIterator(n, batch_size, steps, False)
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            cbs = callbacks
+        else:
+            cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose)
+        cbs.on_test_begin()
         self.reset_metrics()
         logs: dict = {}
-        for index in self._batches(n, batch_size, False, None):
-            logs = self.test_step(tuple(_take(d, index) for d in (x, y, sample_weight)))
+        for step, index in iterator.epoch():
+            cbs.on_test_batch_begin(step)
+            logs = self.test_step(tuple(take(d, index) for d in (x, y, sample_weight)))
+            cbs.on_test_batch_end(step, logs)
+        cbs.on_test_end(logs)
         if verbose not in (0, "auto") and logs:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_logs(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Keras: Model.predict: outputs of call(training=False), batch by batch, concatenated."""
-        x = _as_arrays(x)
-        n = _cardinality(x, None, None)
+        x = as_arrays(x)
+        n = cardinality(x, None, None)
         batches = self._batches(n, batch_size, False, None)
-        outs = [_plain(self(_take(x, index), training=False)) for index in batches]
+        outs = [_plain(self(take(x, index), training=False)) for index in batches]
         flat = [nest.flatten(o) for o in outs]
         joined = [np.concatenate([f[i] for f in flat]) for i in range(len(flat[0]))]
         return nest.pack_sequence_as(outs[0], joined)
@@ -315,26 +295,21 @@ class Trainer:
         """Keras: Model.train_on_batch: one step on one batch; the logs are this batch's only
         (the metrics are reset first, as Keras 3.15 does)."""
         self._check_compiled()
-        x, y, sample_weight = _as_arrays(x), _as_arrays(y), _as_arrays(sample_weight)
-        _cardinality(x, y, sample_weight)
+        x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
+        cardinality(x, y, sample_weight)
+        sample_weight = check_sample_weight(y, sample_weight, class_weight)
         self.reset_metrics()
         logs = self.train_step((x, y, sample_weight))
-        return self._return(logs, return_dict)
+        return logs if return_dict else self._flatten_logs(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Keras: Model.test_on_batch (resets the metrics first, as Keras does)."""
         self._check_compiled()
-        x, y, sample_weight = _as_arrays(x), _as_arrays(y), _as_arrays(sample_weight)
-        _cardinality(x, y, sample_weight)
+        x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
+        cardinality(x, y, sample_weight)
         self.reset_metrics()
-        return self._return(self.test_step((x, y, sample_weight)), return_dict)
+        logs = self.test_step((x, y, sample_weight))
+        return logs if return_dict else self._flatten_logs(logs)
 
     def predict_on_batch(self, x):
-        return _plain(self(_as_arrays(x), training=False))
-
-    @staticmethod
-    def _return(logs: dict, return_dict: bool):
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _plain(self(as_arrays(x), training=False))
