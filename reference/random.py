@@ -15,8 +15,9 @@ This module reproduces those kernels in vectorized NumPy (docs/random.md):
   four (float64) words per pair (Box-Muller), truncated normals restart every group of outputs
   at a fixed offset (256 calls for float32/float16, 128 for float64).
 
-Uniform values are bit-exact; normal values match to ~1-2 ulp (libm's log/sin/cos differ from
-TF's); see docs/random.md for what is not reproduced (XLA, GPU).
+Uniform and normal values are bit-exact on x86-64 glibc (normal float32 values through
+_libm32, glibc's logf/sincosf); see docs/random.md for what is not reproduced (XLA, GPU, other
+C libraries).
 
 Keras: keras.random.{uniform, normal, truncated_normal, randint, dropout, SeedGenerator}.
 """
@@ -28,6 +29,8 @@ import random as _py_random
 from collections.abc import Sequence
 
 import numpy as np
+
+from . import _libm32
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
@@ -133,15 +136,16 @@ def _unit_float16(w: np.ndarray) -> np.ndarray:
 def _box_muller32(x0: np.ndarray, x1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """BoxMullerFloat: two float32 normals from two words.
 
-    TF computes `2.0f * M_PI * u` in double (M_PI is a double) and rounds once to float, and
-    calls libm's logf/sincosf (correctly rounded in practice): float64 evaluation rounded to
-    float32 reproduces them.
+    TF computes `2.0f * M_PI * u` in double (M_PI is a double) and rounds once to float, then
+    calls the C library's logf and sincosf, which glibc does not round correctly: _libm32
+    repeats glibc's float32 algorithms step for step, so the values are bit-exact on glibc
+    (docs/random.md).
     """
     u1 = np.maximum(_unit_float32(x0), np.float32(1e-7))
     v1 = (2.0 * np.pi * _unit_float32(x1).astype(np.float64)).astype(np.float32)
-    u2 = np.sqrt(np.float32(-2.0) * np.log(u1.astype(np.float64)).astype(np.float32))
-    v = v1.astype(np.float64)
-    return np.sin(v).astype(np.float32) * u2, np.cos(v).astype(np.float32) * u2
+    u2 = np.sqrt(np.float32(-2.0) * _libm32.logf(u1))
+    sin, cos = _libm32.sincosf(v1)
+    return sin * u2, cos * u2
 
 
 def _box_muller64(x0, x1, x2, x3) -> tuple[np.ndarray, np.ndarray]:

@@ -102,3 +102,50 @@ def test_set_random_seed_makes_unseeded_layers_reproducible():
     np.testing.assert_array_equal(kernel(), a)
     with pytest.raises(ValueError, match="integer"):
         reference.utils.set_random_seed(1.0)
+
+
+def _glibc_libm():
+    """This machine's libm as ctypes functions, where it is glibc 2.28+ (the logf/sincosf that
+    TF's Box-Muller calls and reference._libm32 transcribes); None elsewhere."""
+    import ctypes
+    import platform
+
+    name, version = platform.libc_ver()
+    if name != "glibc" or tuple(int(v) for v in version.split(".")[:2]) < (2, 28):
+        return None
+    libm = ctypes.CDLL("libm.so.6")
+    libm.logf.restype, libm.logf.argtypes = ctypes.c_float, [ctypes.c_float]
+    libm.sincosf.restype = None
+    libm.sincosf.argtypes = [ctypes.c_float, *[ctypes.POINTER(ctypes.c_float)] * 2]
+    return libm
+
+
+def test_libm32_repeats_glibcs_logf_and_sincosf_bit_for_bit():
+    """On a sample of the Box-Muller inputs (checked on all 2**23 of them once: no difference),
+    including the values where glibc's rounding is not the correctly rounded one."""
+    import ctypes
+
+    from reference import _libm32
+
+    libm = _glibc_libm()
+    if libm is None:
+        pytest.skip("the C library here is not glibc 2.28+")
+    words = np.random.default_rng(0).integers(0, 2**32, 20_000, dtype=np.uint32)
+    u = R._unit_float32(words)
+    u1 = np.maximum(u, np.float32(1e-7))
+    v1 = (2.0 * np.pi * u.astype(np.float64)).astype(np.float32)
+    v1[:4] = [0.0, 2.0**-13, 0.75, np.float32(np.pi)]  # the tiny, small and reduced paths
+    s, c = ctypes.c_float(), ctypes.c_float()
+    want_log = np.empty_like(u1)
+    want_sin, want_cos = np.empty_like(v1), np.empty_like(v1)
+    for i, (a, v) in enumerate(zip(u1.tolist(), v1.tolist(), strict=True)):
+        want_log[i] = libm.logf(a)
+        libm.sincosf(v, ctypes.byref(s), ctypes.byref(c))
+        want_sin[i], want_cos[i] = s.value, c.value
+    got_sin, got_cos = _libm32.sincosf(v1)
+    np.testing.assert_array_equal(_libm32.logf(u1).view(np.uint32), want_log.view(np.uint32))
+    np.testing.assert_array_equal(got_sin.view(np.uint32), want_sin.view(np.uint32))
+    np.testing.assert_array_equal(got_cos.view(np.uint32), want_cos.view(np.uint32))
+    # and the reason the module exists: float64 evaluation rounded once is not glibc
+    assert np.any(np.log(u1.astype(np.float64)).astype(np.float32) != want_log)
+    assert np.any(np.sin(v1.astype(np.float64)).astype(np.float32) != want_sin)
