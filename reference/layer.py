@@ -534,6 +534,23 @@ class Layer:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
+    def get_build_config(self) -> dict | None:
+        """The shape(s) build() received, as Keras: {"input_shape": shape} for one argument,
+        {"shapes_dict": {...}} for several; None when the layer was never built."""
+        shapes = self.__dict__.get("_build_shapes_dict")
+        if not shapes:
+            return None
+        if len(shapes) == 1:
+            return {"input_shape": next(iter(shapes.values()))}
+        return {"shapes_dict": shapes}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Keras: Layer.build_from_config: build(input_shape) or build(**shapes_dict)."""
+        if config and "input_shape" in config:
+            self.build(config["input_shape"])
+        elif config and "shapes_dict" in config:
+            self.build(**config["shapes_dict"])
+
     @classmethod
     def from_config(cls, config: dict) -> Layer:
         try:
@@ -661,6 +678,11 @@ def _build_wrapper(layer: Layer, build):
             raise
         layer.built = True
         layer._locked = True
+        try:  # what get_build_config saves, as Keras's build_wrapper records it
+            shapes = dict(inspect.signature(build).bind(*args, **kwargs).arguments)
+        except TypeError:
+            shapes = None
+        object.__setattr__(layer, "_build_shapes_dict", shapes)
 
     return wrapper
 

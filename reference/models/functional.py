@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -162,3 +163,68 @@ class Functional(Model):
     def compute_output_shape(self, *input_shapes):
         shapes = [o.shape for o in self.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
+
+    # -- config ------------------------------------------------------------------------------
+    def get_build_config(self) -> dict:
+        return {"input_shape": None}  # what Keras 3.15 writes for every functional model
+
+    def get_config(self) -> dict:
+        """Keras's functional config: every layer (InputLayers included, in `layers` order)
+        with its name and the calls of it that belong to this model ("inbound_nodes", their
+        tensors as {"class_name": "__keras_tensor__"} entries naming [layer, node, index]),
+        then "input_layers" and "output_layers" as [layer, node, index] structures.
+
+        Keras: Functional.get_config. A node index counts only this model's calls of a layer,
+        and a nested functional model's calls start at 1 (Keras gives every functional model
+        a first node of its own).
+        """
+        from ..saving.serialization import serialize_keras_object
+
+        own = {id(node) for node in self._nodes}
+        index = {}  # id(node) -> its index in the config
+        for layer in self._layers_list:
+            kept = 1 if isinstance(layer, Functional) else 0
+            for node in layer._inbound_nodes:
+                if id(node) in own:
+                    index[id(node)], kept = kept, kept + 1
+
+        def history(x: KerasTensor) -> list:
+            layer, node_index, tensor_index = x._keras_history
+            return [layer.name, index[id(layer._inbound_nodes[node_index])], tensor_index]
+
+        def tensor(x: Any) -> Any:
+            if not isinstance(x, KerasTensor):
+                return serialize_keras_object(x)
+            return {"class_name": "__keras_tensor__", "config": {
+                "shape": list(x.shape), "dtype": x.dtype, "keras_history": history(x)}}  # fmt: skip
+
+        def kwargs_of(node) -> dict:
+            kwargs = {k: nest.map_structure(tensor, v) for k, v in node.kwargs.items()}
+            # Keras's __call__ passes mask=None to every call() that takes a mask (models too)
+            # and so records it.
+            takes_mask = "mask" in inspect.signature(node.layer.call).parameters
+            if (takes_mask or isinstance(node.layer, Model)) and "mask" not in kwargs:
+                kwargs["mask"] = None
+            return kwargs
+
+        layers = []
+        for layer in self._layers_list:
+            entry = serialize_keras_object(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [
+                {"args": nest.map_structure(tensor, list(node.args)), "kwargs": kwargs_of(node)}
+                for node in layer._inbound_nodes
+                if id(node) in own and not isinstance(layer, InputLayer)
+            ]  # fmt: skip
+            layers.append(entry)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": nest.map_structure(history, self._inputs_struct),
+                "output_layers": nest.map_structure(history, self._outputs_struct)}  # fmt: skip
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Functional:
+        """Keras: Functional.from_config (functional_from_config): create the layers, then
+        replay their recorded calls (reference.saving.keras_file)."""
+        from ..saving.keras_file import functional_from_config
+
+        return functional_from_config(config, custom_objects, f"{cls.__name__}.from_config")

@@ -63,6 +63,40 @@ class Model(Trainer, Layer):
             )
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
+    # -- saving ------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True) -> None:  # fmt: skip
+        """Keras: Model.compile; also records what get_compile_config saves (Keras's
+        SerializableDict of the arguments, with the optimizer resolved)."""
+        super().compile(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
+                        metrics=metrics, weighted_metrics=weighted_metrics,
+                        run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
+                        jit_compile=jit_compile, auto_scale_loss=auto_scale_loss)  # fmt: skip
+        # Keras resolves jit_compile="auto" on TensorFlow's CPU to False, the value it saves.
+        jit = False if jit_compile == "auto" or run_eagerly else bool(jit_compile)
+        self._compile_config = {"optimizer": self.optimizer, "loss": loss,
+                                "loss_weights": loss_weights, "metrics": metrics,
+                                "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
+                                "steps_per_execution": steps_per_execution,
+                                "jit_compile": jit}  # fmt: skip
+
+    def get_compile_config(self) -> dict:
+        """The compile arguments, serialized ({} when the model was never compiled).
+        Keras: Model.get_compile_config."""
+        from ..saving.serialization import serialize_keras_object
+
+        if not getattr(self, "compiled", False) or "_compile_config" not in self.__dict__:
+            return {}
+        return serialize_keras_object(self._compile_config)
+
+    def save(self, filepath, overwrite: bool = True, zipped: bool = True) -> None:
+        """Write a Keras 3 `.keras` archive (config.json, metadata.json, model.weights.h5)
+        that keras.models.load_model reads; atomic (reference.saving.save_model)."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped)
+
     def summary(self, line_length: int | None = None, print_fn=None) -> None:
         """Print a table of layers, output shapes and parameter counts, as keras.Model.summary."""
         print_summary(self, line_length=line_length, print_fn=print_fn)

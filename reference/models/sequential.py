@@ -130,6 +130,23 @@ class Sequential(Model):
         return self.outputs[0].shape
 
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(x).__name__, "config": x.get_config()}
-                           for x in self._layers_list]}  # fmt: skip
+        """Keras: Sequential.get_config: the base config, then every layer serialized (the
+        InputLayer first when there is one) and "build_input_shape" once it has an input."""
+        from ..saving.serialization import serialize_keras_object
+
+        layers = ([self._input_layer] if self._input_layer else []) + self._layers_list
+        dtype = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.dtype},
+                 "registered_name": None}  # fmt: skip
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype,
+                  "layers": [serialize_keras_object(x) for x in layers]}  # fmt: skip
+        if self._input_layer is not None:
+            config["build_input_shape"] = self._input_layer._batch_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
+        """Keras: Sequential.from_config (reference.saving.keras_file rebuilds the layers)."""
+        from ..saving.keras_file import deserialize
+
+        entry = {"module": "keras", "class_name": "Sequential", "config": config}
+        return deserialize(entry, custom_objects, f"{cls.__name__}.from_config")

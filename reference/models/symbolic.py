@@ -88,7 +88,8 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self) -> dict:
-        return {"batch_shape": self._batch_shape, "dtype": self.dtype, "name": self.name}
+        return {"batch_shape": self._batch_shape, "dtype": self.dtype, "sparse": False,
+                "ragged": False, "name": self.name, "optional": False}  # Keras's keys  # fmt: skip
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None) -> KerasTensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import re
 import warnings
 from collections.abc import Iterable
@@ -308,4 +310,25 @@ class Optimizer:
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            **self._own_config(),
         }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
+        """Keras: Optimizer.from_config: a serialized learning-rate schedule is rebuilt first."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            from ..saving.serialization import deserialize_keras_object
+
+            config["learning_rate"] = deserialize_keras_object(
+                config["learning_rate"], custom_objects, kind="keras.optimizers.schedules"
+            )
+        return cls(**config)
+
+    def _own_config(self) -> dict:
+        """A subclass's own constructor arguments, in signature order, read from the attributes
+        of the same name: what each Keras optimizer's get_config adds to the base config."""
+        base = inspect.signature(Optimizer.__init__).parameters
+        own = inspect.signature(type(self).__init__).parameters
+        return {p: getattr(self, p) for p in own
+                if p not in base and p != "self" and own[p].kind is not own[p].VAR_KEYWORD}  # fmt: skip

@@ -7,8 +7,11 @@ imported by a name read from a file, and a load is all or nothing. `load_model(p
 a Sequential or functional model from a Keras 3 `.keras` archive.
 """
 
-from .keras_file import load_model
+from .keras_file import load_model, save_model
 from .registry import register_serializable
+from .serialization import deserialize_keras_object, serialize_keras_object
 from .weights import load_weights, save_weights, walk
 
-__all__ = ["load_model", "load_weights", "register_serializable", "save_weights", "walk"]
+__all__ = ["deserialize_keras_object", "load_model", "load_weights", "register_serializable",
+           "save_model", "save_weights",
+           "serialize_keras_object", "walk"]

@@ -8,6 +8,7 @@ the weights are loaded by structure.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import os
@@ -94,16 +95,17 @@ def deserialize(entry: dict, custom_objects: dict | None, where: str) -> Any:
             model._maybe_build()
         return model
     if cls is Functional or "input_layers" in config:
-        return _functional(config, custom_objects, where)
+        return functional_from_config(config, custom_objects, where)
     if cls is InputLayer:
         return _input(config)._keras_history[0]
     return cls.from_config(config)
 
 
-def _functional(config: dict, custom_objects: dict | None, where: str) -> Any:
+def functional_from_config(config: dict, custom_objects: dict | None, where: str) -> Any:
     """Keras's functional_from_config: create the layers, then replay their calls (nodes) once
-    every tensor a node reads exists."""
-    from ..models import Model
+    every tensor a node reads exists. A nested functional model's nodes count from 1 (Keras
+    gives every functional model a first node of its own)."""
+    from ..models import Functional, Model
 
     layers, pending, outputs = {}, [], {}
     for entry in config["layers"]:
@@ -112,7 +114,8 @@ def _functional(config: dict, custom_objects: dict | None, where: str) -> Any:
             outputs[(name, 0)] = [_input(entry["config"])]
             continue
         layers[name] = deserialize(entry, custom_objects, where)
-        pending.extend((name, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
+        first = 1 if isinstance(layers[name], Functional) else 0
+        pending.extend((name, first + i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
 
     def tensor(value: Any) -> Any:
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
@@ -154,10 +157,10 @@ def _compile(model: Any, compile_config: dict, where: str) -> None:
 
     opt = compile_config.get("optimizer")
     if isinstance(opt, dict):
-        cls = getattr(optimizers, str(opt.get("class_name")), None)
+        cls = registry.lookup(opt, None, f"{where}: optimizer", kind="keras.optimizers")
         if not (isinstance(cls, type) and issubclass(cls, optimizers.Optimizer)):
-            raise ValueError(f"{where}: unknown optimizer {opt.get('class_name')!r}.")
-        opt = cls(**opt["config"])
+            raise ValueError(f"{where}: {opt.get('class_name')!r} is not an optimizer.")
+        opt = cls.from_config(opt["config"])
     model.compile(optimizer=opt, loss=compile_config.get("loss"),
                   loss_weights=compile_config.get("loss_weights"),
                   metrics=compile_config.get("metrics"),
@@ -211,3 +214,41 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     with f:
         load_open_file(model, f, f"{filepath}:model.weights.h5")
     return model
+
+
+KERAS_VERSION = "3.15.1"  # the Keras whose format this writes (metadata.json)
+
+
+def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None) -> None:
+    """Write `model` as a Keras 3 `.keras` archive: metadata.json, config.json (the model
+    serialized as Keras 3.15 does: module, class_name, config, registered_name, build_config,
+    compile_config) and model.weights.h5 (its weights and, when compiled, its optimizer's).
+
+    Keras: keras.saving.save_model(model, filepath, overwrite=True, zipped=None).
+    The archive is written to a temporary file in the same folder and renamed over `filepath`,
+    so an interrupted save never leaves a half-written file there.
+    Differences: zipped=False (an unzipped folder) is refused; `overwrite=False` raises
+    FileExistsError instead of asking on the console.
+    """
+    filepath = os.fspath(filepath)
+    if not str(filepath).endswith(".keras"):
+        raise ValueError(
+            f"save_model: the filename must end in `.keras`. Received: filepath={filepath}"
+        )
+    if zipped is False:
+        raise ValueError("save_model: only zipped `.keras` archives are written (zipped=False).")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save_model: {filepath} exists and overwrite=False.")
+    from .serialization import serialize_keras_object
+
+    config = json.dumps(serialize_keras_object(model))
+    metadata = json.dumps({"keras_version": KERAS_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})  # fmt: skip
+    h5py = _h5.h5py()
+    with atomic_write(filepath) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        archive.writestr("metadata.json", metadata)
+        archive.writestr("config.json", config)
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as f:
+            write_open_file(model, f)
+        archive.writestr("model.weights.h5", buffer.getbuffer())

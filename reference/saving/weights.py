@@ -13,6 +13,7 @@ at its first path only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -28,7 +29,8 @@ _SUFFIX = ".weights.h5"
 # plain Layer() has (`_layers`, ...) and Sequential's internal `_functional`; the reference keeps
 # the layer lists (and Sequential's InputLayer, which Keras does not save) under these names.
 _SKIP = frozenset({"_layers", "_layers_list", "_input_layer", "_trainable_variables",
-                   "_non_trainable_variables", "_losses", "_auto_config"})  # fmt: skip
+                   "_non_trainable_variables", "_losses", "_auto_config", "_build_shapes_dict",
+                   "_compile_config"})  # fmt: skip
 
 
 def _is_saveable(obj: Any) -> bool:
@@ -123,18 +125,30 @@ def save_weights(obj: Any, filepath: Any, overwrite: bool = True) -> None:
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath} exists and overwrite=False.")
     h5py = _h5.h5py()
-    entries = walk(obj)
+    with atomic_write(filepath) as tmp, h5py.File(tmp, "w") as f:
+        write_open_file(obj, f)
+
+
+def write_open_file(obj: Any, f: Any) -> None:
+    """Write `obj`'s weights into an open, empty h5py.File, in Keras's layout."""
+    for path, saveable in walk(obj):
+        group = f.create_group(_join(path, "vars"))
+        if isinstance(getattr(saveable, "name", None), str):
+            group.attrs["name"] = saveable.name
+        for i, v in enumerate(own_variables(saveable)):
+            group.create_dataset(str(i), data=v.numpy())
+
+
+@contextlib.contextmanager
+def atomic_write(filepath: str):
+    """Yield a temporary path in `filepath`'s folder; on success rename it over `filepath`
+    (os.replace: atomic on POSIX and Windows), on any failure remove it. A crash mid-write
+    leaves `filepath` as it was, and the temporary file never has its name."""
     folder = os.path.dirname(os.path.abspath(filepath))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
-        with h5py.File(tmp, "w") as f:
-            for path, saveable in entries:
-                group = f.create_group(_join(path, "vars"))
-                if isinstance(getattr(saveable, "name", None), str):
-                    group.attrs["name"] = saveable.name
-                for i, v in enumerate(own_variables(saveable)):
-                    group.create_dataset(str(i), data=v.numpy())
+        yield tmp
         os.replace(tmp, filepath)
     except BaseException:
         if os.path.exists(tmp):
