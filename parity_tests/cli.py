@@ -102,7 +102,8 @@ def _record(args) -> int:
     arrays = bundle.record(args.model, args.bundle, _inputs(args.inputs), training=args.training,
                            seed=args.seed)  # fmt: skip
     n = sum(k.startswith("input_") for k in arrays)
-    print(f"recorded {n} input(s), Keras's outputs and gradients ({arrays['dtype']}): {args.bundle}")
+    print(f"recorded {n} input(s), Keras's outputs and gradients ({arrays['dtype']}) in")
+    print(f"  {args.bundle}")
     return 0
 
 
