@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -137,6 +138,21 @@ class Variable(_tracked.Readable, np.lib.mixins.NDArrayOperatorsMixin):
             )
         self._value = self._freeze(value)
         return self._value
+
+    def _writable(self) -> np.ndarray:
+        """The stored array, made writable for an in-place update by this variable's owner (an
+        optimizer updating its slots); `_refreeze()` ends the update. Reads handed out earlier
+        never change: when anything besides this Variable references the stored array (a
+        `.value` read, a tape's leaf, a view), the update goes to a private copy instead. The
+        reference count is the test, as in NumPy's own `ndarray.resize(refcheck=True)`."""
+        value = self._value
+        if sys.getrefcount(value) > 3:  # this Variable, `value`, getrefcount's own argument
+            value = self._value = value.copy()
+        value.flags.writeable = True
+        return value
+
+    def _refreeze(self) -> None:
+        self._value.flags.writeable = False
 
     def assign_add(self, value: Any) -> np.ndarray:
         return self.assign(self._value + np.asarray(_tracked._plain(value)))

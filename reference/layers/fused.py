@@ -15,6 +15,9 @@ The contract (the shape of `jax.custom_vjp`, adapted to layers; docs/porting-gui
   input gradients in the structure of the inputs, and a dict with exactly one entry per weight
   of the layer, keyed by its path relative to the layer (`"kernel"`, `"cell/kernel"`), None for
   a weight the outputs do not depend on. Anything else is an error, never a silent broadcast.
+- A `vjp_bwd` that takes the keyword `needs_input_grads` gets one bool per flattened input:
+  False for an input no source of the gradient reaches (a model's own input), whose gradient
+  it may skip (None): Dense skips its dx GEMM so. Without the keyword every input is wanted.
 - The pair is used only when `call`, `vjp_fwd` and `vjp_bwd` are defined on the same class: a
   subclass that overrides `call` is traced (a parent's VJP was written for the parent's call).
 - Residuals belong to the tape node, and are freed with the tape. Outside a tape, `call` runs
@@ -26,6 +29,8 @@ The contract (the shape of `jax.custom_vjp`, adapted to layers; docs/porting-gui
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -118,7 +123,14 @@ def call_with_vjp(layer, inputs, kwargs: dict):
         if traced:
             return _replay(layer, inputs, kwargs, seen, leaves, flat_out, full, tracked_in,
                            weight_leaves)  # fmt: skip
-        dx, dw = layer.vjp_bwd(residuals, pack_sequence_as(outputs, full))
+        grads = pack_sequence_as(outputs, full)
+        if _takes_needs(type(layer)):  # PyTorch's ctx.needs_input_grad: skip unwanted dx
+            wanted = [False] * len(flat_in)
+            for slot, n in zip(in_slots, need[: len(in_slots)], strict=True):
+                wanted[slot] = n
+            dx, dw = layer.vjp_bwd(residuals, grads, needs_input_grads=tuple(wanted))
+        else:
+            dx, dw = layer.vjp_bwd(residuals, grads)
         flat_dx = _check_input_grads(name, inputs, dx)
         _check_weight_grads(name, [p for p, _, _ in seen], dw)
         return [flat_dx[i] for i in in_slots] + [dw[path] for path, _ in weight_leaves]
@@ -127,6 +139,12 @@ def call_with_vjp(layer, inputs, kwargs: dict):
         tracked_in + [leaf for _, leaf in weight_leaves], flat_out, pullback, name
     )
     return pack_sequence_as(outputs, tracked)
+
+
+@functools.cache
+def _takes_needs(cls: type) -> bool:
+    """Whether `cls.vjp_bwd` accepts the optional keyword `needs_input_grads`."""
+    return "needs_input_grads" in inspect.signature(cls.vjp_bwd).parameters
 
 
 def _output_grads(flat_out: list, gs: list) -> list:

@@ -86,26 +86,32 @@ class Adam(Optimizer):
         b2_power = np.power(_cast(self.beta_2, dtype), t)
         m, v = self._slot(self._momentums, variable), self._slot(self._velocities, variable)
         alpha = learning_rate * np.sqrt(1 - b2_power) / (1 - b1_power)
-        # Keras's expressions, evaluated in place on fresh arrays (the same roundings, fewer
-        # temporaries): m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), m * alpha / (sqrt(v) + eps)
-        new_m = gradient - m.value
-        new_m *= 1 - self.beta_1
-        new_m += m.value
-        new_v = np.square(gradient)
-        new_v -= v.value
-        new_v *= 1 - self.beta_2
-        new_v += v.value
-        m.assign(new_m)
-        v.assign(new_v)
+        # Keras's expressions, op for op (the same roundings), written in place into the slots
+        # and one scratch array: m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), then
+        # w - m * alpha / (sqrt(v) + eps). `_writable` copies a slot or weight first if anything
+        # else holds its array (a persistent tape, a `.value` read), so no read ever changes.
+        new_m, new_v = m._writable(), v._writable()
+        scratch = np.subtract(gradient, new_m)
+        scratch *= 1 - self.beta_1
+        new_m += scratch
+        np.square(gradient, out=scratch)
+        scratch -= new_v
+        scratch *= 1 - self.beta_2
+        new_v += scratch
+        m._refreeze()
+        v._refreeze()
         if self.amsgrad:
             v_hat = self._slot(self._velocity_hats, variable)
-            new_v = np.maximum(v_hat.value, new_v)
-            v_hat.assign(new_v)  # read below, never written
-        denominator = np.sqrt(new_v)
+            hat = v_hat._writable()
+            new_v = np.maximum(hat, new_v, out=hat)
+            v_hat._refreeze()
+        denominator = np.sqrt(new_v, out=scratch)
         denominator += self.epsilon
-        step = new_m * alpha  # new_m now belongs to the slot: never written after assign
+        step = new_m * alpha
         step /= denominator
-        variable.assign(variable.value - step)
+        w = variable._writable()
+        w -= step
+        variable._refreeze()
 
 
 class AdamW(Adam):

@@ -125,7 +125,7 @@ class Dense(Layer):
         y, activation_rule = activation_forward(self.activation, z)
         return y, _Residuals(inputs, kernel, z, y, activation_rule)
 
-    def vjp_bwd(self, residuals, output_grad):
+    def vjp_bwd(self, residuals, output_grad, needs_input_grads=(True,)):
         x, kernel, z, y, activation_rule = residuals
         dz = output_grad if activation_rule is None else activation_rule(output_grad, y, z)
         x2 = x.reshape(-1, kernel.shape[0])
@@ -134,7 +134,8 @@ class Dense(Layer):
         grads = {"kernel": np.dot(x2.T, dz2)}
         if self.bias is not None:
             grads["bias"] = dz2.sum(axis=0)
-        return np.matmul(dz, kernel.T), grads
+        # dx is a GEMM as large as dkernel's: skipped for an input no gradient source reaches.
+        return (np.matmul(dz, kernel.T) if needs_input_grads[0] else None), grads
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*tuple(input_shape)[:-1], self.units)
