@@ -151,9 +151,11 @@ def test_plot_without_matplotlib_says_so(files, monkeypatch, capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "shape, drawn", [((5,), (1, 5)), ((3, 4), (3, 4)), ((2, 6, 7, 3), (7, 3)), ((), (1, 1))]
+    "shape, drawn",
+    [((5,), (1, 5)), ((3, 4), (3, 4)), ((2, 5, 3), (5, 3)), ((2, 6, 7, 3), (6, 7)), ((), (1, 1))],
 )
-def test_the_heat_map_draws_the_last_two_axes(shape, drawn):
+def test_the_heat_map_draws_two_axes(shape, drawn):
+    """The last two; for an image (rank >= 4) height and width, the two before the channels."""
     err = np.arange(int(np.prod(shape)), dtype=float).reshape(shape)
     grid = plot.error_map(err)
     assert grid.shape == drawn
