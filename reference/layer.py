@@ -332,11 +332,14 @@ class Layer:
 
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
-        """Read a Keras 3 `.weights.h5` file, all or nothing (reference.saving.load_weights)."""
+    def load_weights(
+        self, filepath: Any, skip_mismatch: bool = False, by_name: bool = False
+    ) -> None:
+        """Read a Keras 3 `.weights.h5` file, or a Keras 2 `.h5` one (by topology or by_name),
+        all or nothing (reference.saving.load_weights)."""
         from . import saving
 
-        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def count_params(self) -> int:
         if not self.built:

@@ -16,7 +16,7 @@ import zipfile
 from typing import Any
 
 from .. import nest
-from . import _h5, registry
+from . import _h5, legacy_h5, registry
 from .weights import load_open_file
 
 # Members are read into memory: a declared size over these limits, or a compression ratio
@@ -176,9 +176,12 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     Keras: keras.models.load_model(filepath, custom_objects=None, compile=True, safe_mode=True).
     Differences: Sequential and functional models of the layers the reference implements (and
     registered or custom_objects classes); a `Lambda` layer or Python lambda is refused even
-    with safe_mode=False unless custom_objects supplies the class.
+    with safe_mode=False unless custom_objects supplies the class. A Keras 2 `.h5`/`.hdf5`
+    file is read by legacy_h5.load_model.
     """
     filepath = os.fspath(filepath)
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
     if not str(filepath).endswith(".keras"):
         raise ValueError(f"load_model: the filename must end in `.keras`. Received: {filepath}")
     if not os.path.exists(filepath):

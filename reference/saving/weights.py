@@ -224,7 +224,9 @@ def _extra_groups(f: Any, expected: set[str]) -> list[str]:
     return extra
 
 
-def load_weights(obj: Any, filepath: Any, skip_mismatch: bool = False) -> None:
+def load_weights(
+    obj: Any, filepath: Any, skip_mismatch: bool = False, by_name: bool = False
+) -> None:
     """Load a `.weights.h5` file into `obj`, matching by structure (paths), not by layer names.
 
     Keras: model.load_weights(filepath, skip_mismatch=False) (saving_lib.load_weights_only).
@@ -234,7 +236,17 @@ def load_weights(obj: Any, filepath: Any, skip_mismatch: bool = False) -> None:
     (with a warning) and the others load, as Keras.
     Differences: a file with weights that no object of the target reads is refused (Keras
     ignores them); soft/external links and virtual datasets are refused (untrusted input).
+    A Keras 2 `.h5`/`.hdf5` file (by topology, or `by_name=True`) is read by legacy_h5.
     """
+    from . import legacy_h5
+
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_weights(obj, filepath, skip_mismatch, by_name)
+    if by_name:
+        raise ValueError(
+            "load_weights: `by_name` only supports loading legacy '.h5' or '.hdf5' files. "
+            f"Received: {filepath}"
+        )
     filepath = _check_path(filepath, "load_weights")
     if isinstance(obj, Layer) and not obj.built:
         raise ValueError(
