@@ -239,6 +239,7 @@ class Trainer:
                                     steps=validation_steps, callbacks=cbs,
                                     return_dict=True)  # fmt: skip
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+                epoch_logs = {k: epoch_logs[k] for k in sorted(epoch_logs)}  # as Keras's
             cbs.on_epoch_end(epoch, epoch_logs)
             training_logs = logs = epoch_logs
             if self.stop_training:
