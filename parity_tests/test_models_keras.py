@@ -4,6 +4,7 @@ output shapes, parameter counts, and outputs after set_weights (float64, rtol 1e
 from __future__ import annotations
 
 import os
+import warnings
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
@@ -92,3 +93,69 @@ def test_get_layer_and_wrong_input_shape_errors_match_keras():
             model.get_layer("missing")
         with pytest.raises(ValueError, match="incompatible"):
             model(np.zeros((2, 4)))
+
+
+def _first_layer_shape_model(lib, row):
+    L = _layers(lib)
+    first, rest = row
+    layers = [getattr(L, cls)(*args, **kw) for cls, args, kw in first + rest]
+    return lib.Sequential(layers)
+
+
+# Sequential whose layers carry input_shape=/input_dim= (Keras 3 warns and builds from the first)
+SHAPE_ARG_ROWS = [
+    ("input_shape", ([("Dense", (4,), {"input_shape": (3,)})], [("Dense", (2,), {})])),
+    ("input_dim", ([("Dense", (4,), {"input_dim": 5})], [("Dense", (1,), {})])),
+    ("conv_input_shape", ([("Conv2D", (2, 3), {"input_shape": (6, 6, 1)})],
+                          [("MaxPooling2D", (), {}), ("Flatten", (), {}), ("Dense", (2,), {})])),
+    ("rank3_none", ([("Dense", (2,), {"input_shape": (None, 3)})], [])),
+    ("later_layer_ignored", ([("Dense", (2,), {})], [("Dense", (1,), {"input_shape": (7,)})])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row", SHAPE_ARG_ROWS, ids=[r[0] for r in SHAPE_ARG_ROWS])
+def test_sequential_builds_from_first_layer_input_shape_as_keras(row):
+    models, caught = {}, {}
+    for lib in (keras, reference):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            models[lib] = _first_layer_shape_model(lib, row[1])
+        caught[lib] = [str(x.message) for x in w if "input_shape" in str(x.message)]
+    k_model, r_model = models[keras], models[reference]
+    assert caught[reference] == caught[keras] and caught[keras]  # Keras's warning, as often
+    assert r_model.built == k_model.built
+    if k_model.built:
+        assert r_model.input_shape == k_model.input_shape
+        assert r_model.output_shape == tuple(k_model.output_shape)
+        assert [w.path for w in r_model.weights] == [w.path for w in k_model.weights]
+        assert [type(x).__name__ for x in r_model.layers] == [
+            type(x).__name__ for x in k_model.layers
+        ]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"batch_input_shape": (2, 3)}, r"Unrecognized keyword arguments passed to Dense: "
+                                    r"\{'batch_input_shape': \(2, 3\)\}"),
+    ({"input_dim": 3, "input_shape": (3,)}, "Unrecognized keyword arguments passed to Dense"),
+])  # fmt: skip
+def test_layer_shape_kwargs_errors_match_keras(kwargs, match):
+    for lib in (keras, reference):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(ValueError, match=match):
+                _layers(lib).Dense(2, **kwargs)
+
+
+def test_sequential_keeps_the_input_of_a_popped_first_layer_as_keras():
+    for lib in (keras, reference):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = lib.Sequential([_layers(lib).Dense(2, input_shape=(3,))])
+        model.pop()
+        model.add(_layers(lib).Dense(5))
+        assert model.input_shape == (None, 3)
+        assert tuple(model.output_shape) == (None, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="input_shape must be a tuple"):
+            reference.Sequential([rl.Dense(2, input_shape=3)])

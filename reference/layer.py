@@ -102,15 +102,20 @@ class Layer:
         **kwargs: Any,
     ):
         cls_name = type(self).__name__
-        unknown = {k: v for k, v in kwargs.items() if k not in ("input_dim", "input_shape")}
-        if unknown:
-            raise ValueError(f"Unrecognized keyword arguments passed to {cls_name}: {unknown}")
-        if kwargs:
+        # Keras: input_dim=n is input_shape=(n,) and wins (an input_shape beside it is then
+        # unrecognized); kept for Sequential, which builds its first layer from it
+        input_dim = kwargs.pop("input_dim", None)
+        input_shape = (input_dim,) if input_dim is not None else kwargs.pop("input_shape", None)
+        if input_shape is not None:
             warnings.warn(
-                f"Do not pass an `input_shape`/`input_dim` argument to a layer ({cls_name}); "
-                "the reference builds from the first call's input.",
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+                "Sequential models, prefer using an `Input(shape)` object as the first layer "
+                "in the model instead.",
                 stacklevel=2,
             )
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {cls_name}: {kwargs}")
+        object.__setattr__(self, "_input_shape_arg", input_shape)
         if not isinstance(trainable, bool):
             raise ValueError(
                 f"Expected `trainable` to be a boolean. Received: trainable={trainable} "

@@ -18,8 +18,9 @@ class Sequential(Model):
     Keras: keras.Sequential(layers=None, trainable=True, name=None). An `Input` first (or
     `model.build(input_shape)`) builds the layers at once, with weight paths under the model's
     name ("sequential/dense/kernel"); otherwise they are built by the first call.
-    Differences: a layer's `input_shape=` argument is not read (the reference's Layer drops it
-    with a warning): start with `reference.Input(shape)` instead.
+    A first layer given `input_shape=` (or `input_dim=n`, i.e. (n,)) brings its InputLayer
+    (floatx, batch size None), as Keras does; Keras 3 warns about the argument and refuses
+    `batch_input_shape=` (Unrecognized keyword arguments); on a later layer it is ignored.
     """
 
     def __init__(self, layers: list | None = None, trainable: bool = True, name: str | None = None):
@@ -36,6 +37,15 @@ class Sequential(Model):
 
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Append a layer (or an `Input`, which must come first)."""
+        shape_arg = getattr(layer, "_input_shape_arg", None)
+        if not self._layers_list and self._input_layer is None and shape_arg is not None:
+            if not isinstance(shape_arg, list | tuple):
+                raise ValueError(
+                    f"Sequential '{self.name}': the first layer's input_shape must be a tuple "
+                    f"such as (3,). Received: input_shape={shape_arg!r} (Keras: Cannot convert "
+                    f"'{shape_arg}' to a shape.)"
+                )
+            self.add(InputLayer(shape=tuple(shape_arg)), rebuild=False)
         if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], InputLayer):
             layer = layer._keras_history[0]
         if isinstance(layer, InputLayer):
