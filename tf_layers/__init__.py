@@ -21,7 +21,8 @@ from tf_layers.convolutional import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from tf_layers.core import Dense, Embedding, Masking
+from tf_layers.attention import AdditiveAttention, Attention, MultiHeadAttention  # issue 10
+from tf_layers.core import Dense, EinsumDense, Embedding, Masking
 from tf_layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tf_layers.normalization import (
     BatchNormalization,
@@ -143,4 +144,8 @@ __all__ = [
     "LSTMCell",  # issue 10
     "SimpleRNN",  # issue 10
     "SimpleRNNCell",  # issue 10
+    "AdditiveAttention",  # issue 10
+    "Attention",  # issue 10
+    "EinsumDense",  # issue 10
+    "MultiHeadAttention",  # issue 10
 ]
