@@ -11,6 +11,9 @@ Conventions shared by every function here:
   (the residuals); the `*_backward` functions consume them and never rerun the sequence;
 - an optional boolean `mask` (T, B) carries the states through masked steps (Keras): there
   the backward passes dh (and dc) straight to step t-1 and gives the gates no gradient;
+- optional `rec_masks` (G, B, U) are recurrent dropout masks (Keras's implementation 1): gate
+  block k reads h_{t-1} * rec_masks[k] (one mask per block; SimpleRNN has one block). Only the
+  traced path uses them: a layer training with dropout differentiates its `call`;
 - `act`/`rec_act` are the cell's activations, `dact`/`drec` their derivatives written from the
   OUTPUT (tanh: 1 - y*y, sigmoid: y*(1 - y)), as TF's TanhGrad/SigmoidGrad.
 
@@ -45,12 +48,23 @@ def _carry(mask, t, new, old):
     return new if mask is None else np.where(mask[t][:, None], new, old)
 
 
-def simple_rnn_forward(xw, R, h0, act, mask=None):
+def recurrent_product(h, R, rec_masks=None):
+    """h @ R; with recurrent dropout masks, block k of R (U columns each) multiplies its own
+    dropped copy of h: (h * rec_masks[k]) @ R_k."""
+    if rec_masks is None:
+        return np.matmul(h, R)
+    u = R.shape[0]
+    n = R.shape[1] // u
+    blocks = [np.matmul(h * rec_masks[k], R[:, k * u : (k + 1) * u]) for k in range(n)]
+    return blocks[0] if n == 1 else np.concatenate(blocks, axis=-1)
+
+
+def simple_rnn_forward(xw, R, h0, act, mask=None, rec_masks=None):
     """h_t = act(xw_t + h_{t-1} @ R) (h_t = h_{t-1} where `mask` (T, B) is False). Returns
     hs (T, B, U), the state after every step."""
     hs, h = [], h0
     for t in range(xw.shape[0]):
-        h = _carry(mask, t, act(xw[t] + np.matmul(h, R)), h)
+        h = _carry(mask, t, act(xw[t] + recurrent_product(h, R, rec_masks)), h)
         hs.append(h)
     return np.stack(hs)
 
@@ -86,7 +100,7 @@ def simple_rnn_backward(dhs, hs, h0, R, dact, mask=None):
 
 
 # -- LSTM -------------------------------------------------------------------------------------
-def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None):
+def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None, rec_masks=None):
     """Keras's LSTM (gate order i, f, c, o):
         z = xw_t + h_{t-1} @ R;  i, f, o = rec_act(z_i, z_f, z_o);  g = act(z_c)
         c_t = f * c_{t-1} + i * g;  h_t = o * act(c_t)
@@ -96,7 +110,7 @@ def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None):
     hs, cs, gates, act_cs = [], [], [], []
     h, c = h0, c0
     for t in range(xw.shape[0]):
-        z = xw[t] + np.matmul(h, R)
+        z = xw[t] + recurrent_product(h, R, rec_masks)
         i = rec_act(z[:, :u])
         f = rec_act(z[:, u : 2 * u])
         g = act(z[:, 2 * u : 3 * u])
@@ -147,7 +161,9 @@ def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec, ma
 
 
 # -- GRU --------------------------------------------------------------------------------------
-def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None, mask=None):
+def gru_forward(
+    xw, R, h0, act, rec_act, reset_after, recurrent_bias=None, mask=None, rec_masks=None
+):
     """Keras's GRU (gate order z, r, h; xw already holds the input bias).
 
     reset_after=True (the default; two biases):
@@ -165,18 +181,18 @@ def gru_forward(xw, R, h0, act, rec_act, reset_after, recurrent_bias=None, mask=
     for t in range(xw.shape[0]):
         x = xw[t]
         if reset_after:
-            m = np.matmul(h, R)
+            m = recurrent_product(h, R, rec_masks)
             if recurrent_bias is not None:
                 m = m + recurrent_bias
         else:
-            m = np.matmul(h, R[:, : 2 * u])
+            m = recurrent_product(h, R[:, : 2 * u], rec_masks)
         z = rec_act(x[:, :u] + m[:, :u])
         r = rec_act(x[:, u : 2 * u] + m[:, u : 2 * u])
         if reset_after:
             m_h = m[:, 2 * u :]
             hh = act(x[:, 2 * u :] + r * m_h)
         else:
-            m_h = r * h
+            m_h = r * (h if rec_masks is None else h * rec_masks[2])
             hh = act(x[:, 2 * u :] + np.matmul(m_h, R[:, 2 * u :]))
         h = _carry(mask, t, z * h + (1.0 - z) * hh, h)
         hs.append(h)

@@ -41,8 +41,7 @@ class _Cell(keras.layers.Layer):
                 f"{type(self).__name__}: received an invalid value for argument `units`, "
                 f"expected a positive integer, got {units}."
             )
-        if dropout or recurrent_dropout:
-            raise NotImplementedError(f"{type(self).__name__}: dropout is not implemented yet.")
+        implementation = kwargs.pop("implementation", 2) if self.gates > 1 else None
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
@@ -57,7 +56,31 @@ class _Cell(keras.layers.Layer):
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.recurrent_constraint = keras.constraints.get(recurrent_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
-        self.dropout, self.recurrent_dropout, self.seed = dropout, recurrent_dropout, seed
+        self.dropout = min(1.0, max(0.0, float(dropout)))
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.seed = seed
+        # recurrent dropout forces Keras's implementation 1: one mask per gate block
+        self.mask_count = self.gates if (recurrent_dropout or implementation == 1) else 1
+
+    def applies(self, rate):
+        """Keras's cells apply a mask when 0 < rate < 1 (SimpleRNNCell: rate > 0)."""
+        return rate > 0 if self.gates == 1 else 0 < rate < 1
+
+    def project(self, x, in_masks):
+        """x @ kernel + input bias; gate block k sees x * in_masks[k] (one mask: all blocks)."""
+        if in_masks is None:
+            xw = tf.matmul(x, self.kernel)
+        else:
+            xs = [x * m for m in in_masks] if len(in_masks) > 1 else [x * in_masks[0]] * self.gates
+            ks = tf.split(self.kernel, self.gates, axis=1)
+            xw = tf.concat([tf.matmul(a, k) for a, k in zip(xs, ks, strict=True)], axis=-1)
+        if self.bias is not None:
+            xw = xw + (self.bias[0] if getattr(self, "reset_after", False) else self.bias)
+        return xw
+
+    def hidden(self, h, rec_masks, k):
+        """The previous state as gate block k reads it (dropped with its recurrent mask)."""
+        return h if rec_masks is None else h * rec_masks[k]
 
     def _bias_shape(self):
         return (self.gates * self.units,)
@@ -102,11 +125,10 @@ class SimpleRNNCell(_Cell):
     def __init__(self, units, activation="tanh", **kwargs):
         super().__init__(units, activation=activation, **kwargs)
 
-    def step(self, x, states):
-        a = tf.matmul(x, self.kernel)
-        if self.bias is not None:
-            a = tf.nn.bias_add(a, self.bias)
-        return [self.activation(a + tf.matmul(states[0], self.recurrent_kernel))]
+    def step(self, x, states, in_masks=None, rec_masks=None):
+        a = self.project(x, in_masks)
+        h = self.hidden(states[0], rec_masks, 0)
+        return [self.activation(a + tf.matmul(h, self.recurrent_kernel))]
 
 
 class LSTMCell(_Cell):
@@ -129,11 +151,11 @@ class LSTMCell(_Cell):
 
         return forget_ones
 
-    def step(self, x, states):
+    def step(self, x, states, in_masks=None, rec_masks=None):
         h, c = states
-        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)
-        if self.bias is not None:
-            z = tf.nn.bias_add(z, self.bias)
+        rks = tf.split(self.recurrent_kernel, 4, axis=1)
+        rec = [tf.matmul(self.hidden(h, rec_masks, k), rks[k]) for k in range(4)]
+        z = self.project(x, in_masks) + tf.concat(rec, axis=-1)
         zi, zf, zc, zo = tf.split(z, 4, axis=-1)
         i, f, o = (self.recurrent_activation(a) for a in (zi, zf, zo))
         c = f * c + i * self.activation(zc)
@@ -152,27 +174,21 @@ class GRUCell(_Cell):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def step(self, x, states):
+    def step(self, x, states, in_masks=None, rec_masks=None):
         h = states[0]
-        u = self.units
-        mx = tf.matmul(x, self.kernel)
-        if self.bias is not None:
-            mx = mx + (self.bias[0] if self.reset_after else self.bias)
-        x_z, x_r, x_h = tf.split(mx, 3, axis=-1)
-        rk = self.recurrent_kernel
-        if self.reset_after:
-            mh = tf.matmul(h, rk)
-            if self.bias is not None:
-                mh = mh + self.bias[1]
-            m_z, m_r, m_h = tf.split(mh, 3, axis=-1)
-        else:
-            m_z, m_r = tf.split(tf.matmul(h, rk[:, : 2 * u]), 2, axis=-1)
+        x_z, x_r, x_h = tf.split(self.project(x, in_masks), 3, axis=-1)
+        rks = tf.split(self.recurrent_kernel, 3, axis=1)
+        m_z, m_r, m_h = (tf.matmul(self.hidden(h, rec_masks, k), rks[k]) for k in range(3))
+        if self.reset_after and self.bias is not None:
+            m_z, m_r, m_h = (
+                a + b for a, b in zip((m_z, m_r, m_h), tf.split(self.bias[1], 3), strict=True)
+            )
         z = self.recurrent_activation(x_z + m_z)
         r = self.recurrent_activation(x_r + m_r)
         if self.reset_after:
             hh = self.activation(x_h + r * m_h)
         else:
-            hh = self.activation(x_h + tf.matmul(r * h, rk[:, 2 * u :]))
+            hh = self.activation(x_h + tf.matmul(r * self.hidden(h, rec_masks, 2), rks[2]))
         return [z * h + (1 - z) * hh]
 
 
@@ -192,8 +208,6 @@ class _Recurrent(keras.layers.Layer):
     ):
         layer_args = ("name", "dtype", "trainable", "activity_regularizer", "autocast")
         layer_kwargs = {k: kwargs.pop(k) for k in layer_args if k in kwargs}
-        if stateful:
-            raise NotImplementedError(f"{type(self).__name__}: stateful is not implemented yet.")
         super().__init__(**layer_kwargs)
         self.cell = self.cell_class(
             dtype=layer_kwargs.get("dtype"),
@@ -209,17 +223,48 @@ class _Recurrent(keras.layers.Layer):
 
     def build(self, input_shape):
         self.cell.build((input_shape[0], input_shape[-1]))
+        if self.stateful:
+            # plain tf.Variables: Keras keeps rnn_state out of `weights`
+            n_states = 2 if isinstance(self.cell, LSTMCell) else 1
+            shape = (input_shape[0], self.cell.units)
+            self._states = [
+                tf.Variable(tf.zeros(shape, self.variable_dtype), trainable=False)
+                for _ in range(n_states)
+            ]
+
+    def reset_states(self):
+        for v in self._states:
+            v.assign(tf.zeros_like(v))
 
     def compute_mask(self, inputs, mask=None):
         out = mask if self.return_sequences else None
         n_states = 2 if isinstance(self.cell, LSTMCell) else 1
         return [out, *[None] * n_states] if self.return_state else out
 
-    def call(self, inputs, initial_state=None, mask=None):
+    def call(self, inputs, initial_state=None, mask=None, training=None, dropout_masks=None):
+        """`dropout_masks`: (input masks, recurrent masks), each None or (count, batch, width)
+        -- the draws this call applies in training (the twin draws none itself)."""
         inputs = tf.convert_to_tensor(inputs, self.compute_dtype)
         batch, steps = tf.shape(inputs)[0], inputs.shape[1]
         n_states = 2 if isinstance(self.cell, LSTMCell) else 1
         states = [tf.zeros((batch, self.cell.units), self.compute_dtype)] * n_states
+        if self.stateful:
+            if inputs.shape[0] != self._states[0].shape[0]:
+                raise ValueError(
+                    f"{type(self).__name__} ({self.name}): stateful batch size "
+                    f"{self._states[0].shape[0]}, received {inputs.shape[0]}"
+                )
+            states = [tf.cast(v, self.compute_dtype) for v in self._states]
+        cell = self.cell
+        in_masks, rec_masks = dropout_masks or (None, None)
+        needed = [
+            bool(training) and cell.applies(r) for r in (cell.dropout, cell.recurrent_dropout)
+        ]
+        if [in_masks is not None, rec_masks is not None] != needed:
+            raise ValueError(
+                f"{type(self).__name__}: pass exactly the masks this call applies: "
+                f"(input, recurrent) needed {needed}"
+            )
         if initial_state is not None:
             given = initial_state if isinstance(initial_state, list | tuple) else [initial_state]
             states = [tf.cast(s, self.compute_dtype) for s in given]
@@ -233,7 +278,7 @@ class _Recurrent(keras.layers.Layer):
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs, output = [], tf.zeros_like(states[0])
         for t in order:
-            new = self.cell.step(inputs[:, t], states)
+            new = self.cell.step(inputs[:, t], states, in_masks, rec_masks)
             if mask is None:
                 states, output = new, new[0]
             else:  # a masked step keeps the states and repeats the previous output (Keras)
@@ -242,6 +287,9 @@ class _Recurrent(keras.layers.Layer):
                 output = tf.where(keep, new[0], output)
             outputs.append(output)
         out = tf.stack(outputs, axis=1) if self.return_sequences else output
+        if self.stateful:
+            for v, state in zip(self._states, states, strict=True):
+                v.assign(state)
         return [out, *states] if self.return_state else out
 
 

@@ -45,11 +45,13 @@ class _Cell(Layer):
                 f"{cls}: received an invalid value for argument `units`, expected a positive "
                 f"integer, got {units}."
             )
-        if dropout or recurrent_dropout:
-            raise NotImplementedError(
-                f"{cls}: dropout and recurrent_dropout are not implemented in the reference yet. "
-                f"Received: dropout={dropout}, recurrent_dropout={recurrent_dropout}"
-            )
+        for key, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if isinstance(rate, bool) or not isinstance(rate, int | float):
+                raise TypeError(
+                    f"{cls}: expected `{key}` to be a float between 0 and 1. "
+                    f"Received: {key}={rate!r}"
+                )
+        implementation = kwargs.pop("implementation", 2) if self.gates > 1 else None
         # An unseeded generator and each unseeded initializer draw a seed from the global stream
         # in turn: created in Keras's order (SimpleRNNCell: generator first; GRU/LSTM cells:
         # last), a seeded model starts from Keras's weights. Dropout will draw from it.
@@ -74,8 +76,14 @@ class _Cell(Layer):
         self.activation = activation
         self.recurrent_activation = recurrent_activation
         self.use_bias = use_bias
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
+        # Keras clamps both rates into [0, 1]; recurrent dropout forces implementation 1,
+        # which draws one mask per gate block (and the input masks too).
+        self.dropout = min(1.0, max(0.0, float(dropout)))
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        if self.recurrent_dropout and implementation is not None:
+            implementation = 1
+        self.implementation = implementation
+        self._dropout_mask = self._recurrent_dropout_mask = None
         self.seed = seed
         self.seed_generator = seed_generator
         for key, value in resolved.items():
@@ -117,18 +125,75 @@ class _Cell(Layer):
                 constraint=self.bias_constraint,
             )
 
+    # -- dropout (Keras's DropoutRNNCell) ------------------------------------------------------
+    def _mask_count(self) -> int:
+        return self.gates if self.implementation == 1 else 1
+
+    def _draw(self, rate: float, like) -> np.ndarray:
+        """`count` keep masks (count, batch, width): ones / (1 - rate) where kept, else 0,
+        one SeedGenerator step each (keras.random.dropout on ones_like(like))."""
+        ones = np.ones(np.shape(like), np.asarray(like).dtype)
+        return np.stack(
+            [
+                random.dropout(ones, rate, seed=self.seed_generator)
+                for _ in range(self._mask_count())
+            ]
+        )
+
+    def get_dropout_mask(self, step_input):
+        """The input masks of this call, drawn once (Keras draws them at every call of the
+        RNN layer, training or not, whenever dropout > 0)."""
+        if self._dropout_mask is None and self.dropout > 0:
+            self._dropout_mask = self._draw(self.dropout, step_input)
+        return self._dropout_mask
+
+    def get_recurrent_dropout_mask(self, step_state):
+        if self._recurrent_dropout_mask is None and self.recurrent_dropout > 0:
+            self._recurrent_dropout_mask = self._draw(self.recurrent_dropout, step_state)
+        return self._recurrent_dropout_mask
+
+    def reset_dropout_mask(self) -> None:
+        self._dropout_mask = None
+
+    def reset_recurrent_dropout_mask(self) -> None:
+        self._recurrent_dropout_mask = None
+
+    def active_masks(self, training) -> tuple:
+        """(input masks, recurrent masks) that this call applies: Keras's cells apply them only
+        when training and 0 < rate < 1 (SimpleRNNCell: whenever training and drawn)."""
+        applies = (lambda r: r > 0) if self.gates == 1 else (lambda r: 0 < r < 1)
+        im = self._dropout_mask if training and applies(self.dropout) else None
+        rm = self._recurrent_dropout_mask if training and applies(self.recurrent_dropout) else None
+        return im, rm
+
+    def project(self, x, kernel, bias, in_masks=None):
+        """x @ kernel + input bias over any leading axes; with input dropout, each gate block
+        sees its own dropped copy of x: (x * m_k) @ kernel_k (one mask: (x * m) @ kernel)."""
+        if in_masks is None:
+            xw = np.matmul(x, kernel)
+        elif len(in_masks) == 1:
+            xw = np.matmul(x * in_masks[0], kernel)
+        else:
+            u = self.units
+            blocks = [
+                np.matmul(x * m, kernel[:, k * u : (k + 1) * u]) for k, m in enumerate(in_masks)
+            ]
+            xw = np.concatenate(blocks, axis=-1)
+        return xw if bias is None else xw + self.input_bias(bias)
+
     def input_bias(self, bias):
         """The part of the bias added to the input projection (all of it, but for GRU)."""
         return bias
 
     def call(self, inputs, states, training=None):
         """One step: (output, new_states), as a Keras cell. Runs the layer's recurrence on a
-        sequence of length 1."""
+        sequence of length 1, with this call's dropout masks (drawn here if not yet)."""
         states = list(states) if isinstance(states, list | tuple) else [states]
-        xw = np.matmul(inputs, self.kernel)
-        if self.bias is not None:
-            xw = xw + self.input_bias(self.bias)
-        new = self.run(xw[None], states)
+        self.get_dropout_mask(inputs)
+        self.get_recurrent_dropout_mask(states[0])
+        in_masks, rec_masks = self.active_masks(training)
+        xw = self.project(inputs, self.kernel, self.bias, in_masks)
+        new = self.run(xw[None], states, rec_masks)
         out = [s[-1] for s in new]
         return out[0], out
 
@@ -154,7 +219,6 @@ class SimpleRNNCell(_Cell):
 
     Computes: h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)
     Keras: keras.layers.SimpleRNNCell(units, activation="tanh", use_bias=True, ...).
-    Differences: dropout and recurrent_dropout must be 0 (not implemented yet).
     Weights: kernel (in, U), recurrent_kernel (U, U), bias (U,).
     """
 
@@ -167,8 +231,9 @@ class SimpleRNNCell(_Cell):
             )
         super().__init__(units, activation=activation, **kwargs)
 
-    def run(self, xw, states):
-        return [rnn_ops.simple_rnn_forward(xw, self.recurrent_kernel, states[0], self.activation)]
+    def run(self, xw, states, rec_masks=None):
+        rk = self.recurrent_kernel
+        return [rnn_ops.simple_rnn_forward(xw, rk, states[0], self.activation, None, rec_masks)]
 
     def get_config(self) -> dict:
         return super().get_config()
@@ -206,7 +271,7 @@ class LSTMCell(_Cell):
 
         return forget_ones
 
-    def run(self, xw, states):
+    def run(self, xw, states, rec_masks=None):
         hs, cs, _, _ = rnn_ops.lstm_forward(
             xw,
             self.recurrent_kernel,
@@ -214,6 +279,8 @@ class LSTMCell(_Cell):
             states[1],
             self.activation,
             self.recurrent_activation,
+            None,
+            rec_masks,
         )
         return [hs, cs]
 
@@ -252,7 +319,7 @@ class GRUCell(_Cell):
     def recurrent_bias(self, bias):
         return bias[1] if (self.reset_after and bias is not None) else None
 
-    def run(self, xw, states):
+    def run(self, xw, states, rec_masks=None):
         rb = self.recurrent_bias(self.bias)
         hs, _, _ = rnn_ops.gru_forward(
             xw,
@@ -262,6 +329,8 @@ class GRUCell(_Cell):
             self.recurrent_activation,
             self.reset_after,
             rb,
+            None,
+            rec_masks,
         )
         return [hs]
 

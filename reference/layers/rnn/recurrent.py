@@ -15,9 +15,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ... import regularizers
+from ...autodiff.tracked import TrackedArray, _plain
 from ...input_spec import InputSpec
 from ...layer import Layer
+from ...nest import flatten
 from ...ops import rnn as rnn_ops
+from ...variable import Variable
 from .cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _LAYER_ARGS = ("name", "dtype", "trainable", "activity_regularizer", "autocast")
@@ -31,6 +34,7 @@ class _Residuals(NamedTuple):
     mask: np.ndarray | None  # (T, B) booleans in processing order
     dact: Any  # activation' from its output
     drec: Any  # recurrent_activation' from its output
+    states: list  # the initial states (zeros, the stateful layer's, or constant given ones)
 
 
 class _Recurrent(Layer):
@@ -51,11 +55,6 @@ class _Recurrent(Layer):
         **kwargs: Any,
     ):
         layer_kwargs = {k: kwargs.pop(k) for k in _LAYER_ARGS if k in kwargs}
-        name = type(self).__name__
-        if stateful:
-            raise NotImplementedError(
-                f"{name}: stateful=True is not implemented in the reference yet."
-            )
         cell_name = self.cell_class.__name__.replace("Cell", "").lower()
         cell_name = {"simplernn": "simple_rnn"}.get(cell_name, cell_name) + "_cell"
         cell = self.cell_class(
@@ -75,6 +74,8 @@ class _Recurrent(Layer):
         self.zero_output_for_mask = zero_output_for_mask  # matters only with masks (not yet)
         self.input_spec = InputSpec(ndim=3)
         self.supports_masking = True
+        # Keras keeps a stateful layer's states out of `weights` (never saved, never trained).
+        object.__setattr__(self, "states", None)
 
     def __getattr__(self, key: str) -> Any:
         # units, activation, kernel_initializer, ...: read through to the cell, as Keras does.
@@ -86,12 +87,44 @@ class _Recurrent(Layer):
     def build(self, input_shape: tuple) -> None:
         self.cell.build((input_shape[0], input_shape[-1]))
         self.cell.built = True
+        if self.stateful:
+            if self.states is not None:
+                self.reset_state()
+                return
+            if input_shape[0] is None:
+                raise ValueError(
+                    f"{type(self).__name__} ({self.name}): with `stateful=True` the batch size "
+                    f"must be static. Received: input shape {input_shape}"
+                )
+            zeros = np.zeros((input_shape[0], self.cell.units), self.variable_dtype)
+            states = [
+                Variable(zeros, trainable=False, name="rnn_state", path=f"{self.name}/rnn_state")
+                for _ in range(self.n_states)
+            ]
+            object.__setattr__(self, "states", states)
+
+    def reset_state(self) -> None:
+        """A stateful layer's states back to zeros (Keras: reset_state / reset_states)."""
+        for v in self.states or []:
+            v.assign(np.zeros_like(v.numpy()))
+
+    def reset_states(self) -> None:
+        self.reset_state()
 
     # -- forward -------------------------------------------------------------------------------
     def _initial_states(self, x, initial_state) -> list:
-        """Zeros, or the caller's states checked: n_states arrays of shape (batch, units)."""
+        """Zeros (or a stateful layer's states), or the caller's states checked: n_states arrays
+        of shape (batch, units)."""
         b, u = x.shape[1], self.cell.units
+        if self.stateful and self.states[0].shape[0] != b:
+            raise ValueError(
+                f"{type(self).__name__} ({self.name}): a stateful layer's batch size is fixed "
+                f"at its first call. Expected batch size: {self.states[0].shape[0]}. "
+                f"Received batch size: {b}"
+            )
         if initial_state is None:
+            if self.stateful:
+                return [v.numpy().astype(x.dtype, copy=False) for v in self.states]
             return [np.zeros((b, u), x.dtype) for _ in range(self.n_states)]
         states = list(initial_state) if isinstance(initial_state, list | tuple) else [initial_state]
         shapes = [tuple(np.shape(s)) for s in states]
@@ -115,49 +148,62 @@ class _Recurrent(Layer):
         m = np.swapaxes(mask, 0, 1).astype(bool)
         return m[::-1] if self.go_backwards else m
 
-    def _sequence(self, inputs, kernel, recurrent_kernel, bias, initial_state=None, mask=None):
-        """Shared by call and vjp_fwd: (outputs, x, per-step values of the recurrence)."""
+    def _sequence(self, inputs, weights, initial_state=None, mask=None, training=None):
+        """Shared by call and vjp_fwd: (outputs, x, per-step values, mask, initial states)."""
+        kernel, recurrent_kernel, bias = weights
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         x = np.swapaxes(inputs, 0, 1)  # time-major
         states = self._initial_states(x, initial_state)
         mask = self._time_mask(x, mask)
+        cell = self.cell
+        # Keras draws this call's dropout masks up front, training or not (its
+        # _maybe_config_dropout_masks): the input masks from step 0, then the recurrent ones.
+        cell.get_dropout_mask(x[0])
+        cell.get_recurrent_dropout_mask(states[0])
+        in_masks, rec_masks = cell.active_masks(training)
+        cell.reset_dropout_mask()
+        cell.reset_recurrent_dropout_mask()
         if self.go_backwards:
             x = x[::-1]
-        xw = np.matmul(x, kernel)  # the input projection of every step: one GEMM
-        if bias is not None:
-            xw = xw + self.cell.input_bias(bias)
-        saved = self._recurrence(xw, recurrent_kernel, bias, states, mask)
-        states = [s[-1] for s in saved[: self.n_states]]
+        xw = cell.project(x, kernel, bias, in_masks)  # every step's input projection at once
+        saved = self._recurrence(xw, recurrent_kernel, bias, states, mask, rec_masks)
+        last = [s[-1] for s in saved[: self.n_states]]
         ys = saved[0]
         if mask is not None:
             # Keras's output at a masked step is the previous OUTPUT, zeros before the first
             # unmasked step (even with an initial state); the states carry over.
             seen = np.logical_or.accumulate(mask, axis=0)[..., None]
             ys = np.where(seen, ys, np.zeros((), ys.dtype))
+        if self.stateful:
+            for v, s in zip(self.states, last, strict=True):
+                v.assign(np.asarray(_plain(s)))
         out = np.swapaxes(ys, 0, 1) if self.return_sequences else ys[-1]
-        return ([out, *states] if self.return_state else out), x, saved, mask
+        return ([out, *last] if self.return_state else out), x, saved, mask, states
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
         cell = self.cell
         weights = (cell.kernel, cell.recurrent_kernel, cell.bias)
-        return self._sequence(inputs, *weights, initial_state, mask)[0]
+        return self._sequence(inputs, weights, initial_state, mask, training)[0]
 
     # -- backward ------------------------------------------------------------------------------
     def vjp_fwd(self, inputs, initial_state=None, mask=None, training=None):
-        if initial_state is not None:
-            # The seam differentiates `inputs` only: with a caller's state (which may be tracked)
-            # the tape traces `call`, which carries its gradient.
-            return NotImplemented
         cell = self.cell
+        if any(isinstance(s, TrackedArray) for s in flatten(initial_state)):
+            # The seam differentiates `inputs` only: a caller's tracked state is traced through
+            # `call`, which carries its gradient. Constant or stateful states take the BPTT.
+            return NotImplemented
+        if training and (cell.dropout or cell.recurrent_dropout):
+            return NotImplemented  # dropout in training: traced (no hand-written rule)
         dact = rnn_ops.derivative_from_output(cell.activation)
         drec = rnn_ops.derivative_from_output(getattr(cell, "recurrent_activation", None))
         if dact is None or (drec is None and not isinstance(cell, SimpleRNNCell)):
             return NotImplemented  # an activation without a from-output rule: trace `call`
         kernel, rk = cell.kernel.value, cell.recurrent_kernel.value
         bias = None if cell.bias is None else cell.bias.value
-        outputs, x, saved, m = self._sequence(inputs, kernel, rk, bias, mask=mask)
-        return outputs, _Residuals(x, kernel, rk, saved, m, dact, drec)
+        weights = (kernel, rk, bias)
+        outputs, x, saved, m, states = self._sequence(inputs, weights, initial_state, mask)
+        return outputs, _Residuals(x, kernel, rk, saved, m, dact, drec, states)
 
     def vjp_bwd(self, residuals, output_grads):
         x, kernel, rk, saved = residuals[:4]
@@ -228,8 +274,8 @@ class SimpleRNN(_Recurrent):
     steps at once, dx = da @ kernel.T, dkernel = x.T @ da, dbias = sum(da).
     Keras: keras.layers.SimpleRNN(units, activation="tanh", use_bias=True, ...,
     return_sequences=False, return_state=False, go_backwards=False, stateful=False).
-    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` the
-    gradient is traced from `call` (the layer seam differentiates the sequence only).
+    Differences: with a tracked `initial_state`, or dropout in training, the gradient is
+    traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: simple_rnn_cell/kernel (in, U), recurrent_kernel (U, U),
     bias (U,).
     """
@@ -239,12 +285,13 @@ class SimpleRNN(_Recurrent):
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any):
         super().__init__(units=units, activation=activation, **kwargs)
 
-    def _recurrence(self, xw, rk, bias, states, mask):
-        return (rnn_ops.simple_rnn_forward(xw, rk, states[0], self.cell.activation, mask),)
+    def _recurrence(self, xw, rk, bias, states, mask, rec_masks):
+        act = self.cell.activation
+        return (rnn_ops.simple_rnn_forward(xw, rk, states[0], act, mask, rec_masks),)
 
     def _backward(self, res, dhs, _state_grads):
         (hs,) = res.saved
-        h0 = np.zeros_like(hs[0])
+        h0 = res.states[0]
         rk = res.recurrent_kernel
         dxw, drk, _ = rnn_ops.simple_rnn_backward(dhs, hs, h0, rk, res.dact, res.mask)
         return dxw, drk, None
@@ -258,8 +305,8 @@ class LSTM(_Recurrent):
     VJP: ops.rnn.lstm_backward's per-step equations, then dx, dkernel, dbias over all steps.
     Keras: keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid",
     unit_forget_bias=True, ...); return_state gives [output, h_T, c_T].
-    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` the
-    gradient is traced from `call` (the layer seam differentiates the sequence only).
+    Differences: with a tracked `initial_state`, or dropout in training, the gradient is
+    traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: lstm_cell/kernel (in, 4U), recurrent_kernel (U, 4U),
     bias (4U,).
     """
@@ -270,11 +317,11 @@ class LSTM(_Recurrent):
     def __init__(self, units: int, **kwargs: Any):
         super().__init__(units=units, **kwargs)
 
-    def _recurrence(self, xw, rk, bias, states, mask):
+    def _recurrence(self, xw, rk, bias, states, mask, rec_masks):
         cell = self.cell
-        return rnn_ops.lstm_forward(
-            xw, rk, states[0], states[1], cell.activation, cell.recurrent_activation, mask
-        )
+        h0, c0 = states
+        act, rec_act = cell.activation, cell.recurrent_activation
+        return rnn_ops.lstm_forward(xw, rk, h0, c0, act, rec_act, mask, rec_masks)
 
     def _backward(self, res, dhs, state_grads):
         hs, cs, gates, act_cs = res.saved
@@ -287,8 +334,8 @@ class LSTM(_Recurrent):
             cs,
             gates,
             act_cs,
-            zero,
-            zero,
+            res.states[0],
+            res.states[1],
             res.recurrent_kernel,
             res.dact,
             res.drec,
@@ -307,8 +354,8 @@ class GRU(_Recurrent):
     steps; the recurrent bias (bias[1]) from the per-step sums.
     Keras: keras.layers.GRU(units, activation="tanh", recurrent_activation="sigmoid",
     reset_after=True, ...).
-    Differences: no stateful, dropout or recurrent_dropout yet; with `initial_state` the
-    gradient is traced from `call` (the layer seam differentiates the sequence only).
+    Differences: with a tracked `initial_state`, or dropout in training, the gradient is
+    traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: gru_cell/kernel (in, 3U), recurrent_kernel (U, 3U),
     bias (2, 3U) with reset_after, else (3U,).
     """
@@ -318,7 +365,7 @@ class GRU(_Recurrent):
     def __init__(self, units: int, **kwargs: Any):
         super().__init__(units=units, **kwargs)
 
-    def _recurrence(self, xw, rk, bias, states, mask):
+    def _recurrence(self, xw, rk, bias, states, mask, rec_masks):
         cell = self.cell
         rb = None if bias is None else cell.recurrent_bias(bias)
         return rnn_ops.gru_forward(
@@ -330,6 +377,7 @@ class GRU(_Recurrent):
             cell.reset_after,
             rb,
             mask,
+            rec_masks,
         )
 
     def _backward(self, res, dhs, _state_grads):
@@ -340,7 +388,7 @@ class GRU(_Recurrent):
             hs,
             gates,
             mhs,
-            np.zeros_like(hs[0]),
+            res.states[0],
             res.recurrent_kernel,
             res.dact,
             res.drec,

@@ -160,8 +160,8 @@ BAD_CONSTRUCTORS = [
     (lambda: layers.LSTM(0), ValueError, "units"),
     (lambda: layers.GRU(True), ValueError, "units"),
     (lambda: layers.SimpleRNN(3, activation="nope"), ValueError, "nope"),
-    (lambda: layers.LSTM(3, dropout=0.5), NotImplementedError, "dropout"),
-    (lambda: layers.GRU(3, stateful=True), NotImplementedError, "stateful"),
+    (lambda: layers.LSTM(3, dropout="0.5"), TypeError, r"LSTMCell: expected `dropout`.*'0.5'"),
+    (lambda: layers.GRU(3, recurrent_dropout=None), TypeError, "recurrent_dropout=None"),
 ]
 
 
@@ -207,8 +207,37 @@ def test_initial_state_gradient_is_traced_and_matches_finite_differences(cls, n)
     layer(x)
     for w in layer.weights:
         w.assign(rng.standard_normal(w.shape))
-    assert layer.vjp_fwd(x, initial_state=states) is NotImplemented
     check_vjp(lambda x, *s: layer(x, initial_state=list(s)), [x, *states])
+
+
+@pytest.mark.parametrize("cls,n", [(layers.SimpleRNN, 1), (layers.GRU, 1), (layers.LSTM, 2)])
+@pytest.mark.parametrize("how", ["constant initial_state", "stateful"])
+def test_bptt_from_nonzero_states_matches_the_traced_call(cls, n, how):
+    """Constant (untracked) initial states and a stateful layer's states take the hand-written
+    BPTT from h0 (and c0); its gradients equal the traced call's."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 5, 4))
+    states = [rng.standard_normal((2, 3)) for _ in range(n)]
+    layer = cls(3, return_sequences=True, stateful=how == "stateful", dtype="float64")
+    layer(x)
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape))
+    kw = {} if how == "stateful" else dict(initial_state=states)
+    dy = rng.standard_normal((2, 5, 3))
+    grads = []
+    for fused in (True, False):
+        if how == "stateful":
+            for v, s in zip(layer.states, states, strict=True):
+                v.assign(s)
+        assert (layer.vjp_fwd(x, **kw) is NotImplemented) is False
+        if how == "stateful":
+            for v, s in zip(layer.states, states, strict=True):
+                v.assign(s)
+        with reference.GradientTape(use_layer_vjps=fused) as tape:
+            y = layer(tape.watch(x), **kw)
+        grads.append(tape.gradient(y, [x, *layer.weights], dy))
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 MASKED = [
