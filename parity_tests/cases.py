@@ -523,6 +523,26 @@ CASES: list[Case] = [
         for extra in (dict(return_sequences=True, go_backwards=True), dict(return_state=True))
     ],  # fmt: skip
     # --- end of recurrent layers (issue 10)
+    # --- EinsumDense (issue 10, attention half): Keras's three equation forms, bias_axes, a
+    # letter summed in the input alone. MultiHeadAttention, Attention and AdditiveAttention take
+    # several inputs: their rows are parity_tests/test_attention_keras.py.
+    Case("EinsumDense", dict(equation="ab,bc->ac", output_shape=4, bias_axes="c"), (3, 5)),
+    Case(
+        "EinsumDense",
+        dict(equation="abc,cde->abde", output_shape=(3, 2, 6), bias_axes="de", activation="tanh"),
+        (2, 3, 4),
+    ),
+    Case(
+        "EinsumDense",
+        dict(equation="...b,bc->...c", output_shape=4, bias_axes="c", activation="relu"),
+        (2, 3, 5),
+    ),
+    Case("EinsumDense", dict(equation="abc,cd->abd", output_shape=(None, 4)), (2, 3, 5)),
+    Case("EinsumDense", dict(equation="ab...,bc->ac...", output_shape=4, bias_axes="c"), (2, 5, 3)),
+    Case("EinsumDense", dict(equation="abcd,cde->abe", output_shape=(None, 6), bias_axes="e"),
+         (1, 3, 2, 4)),  # fmt: skip
+    Case("EinsumDense", dict(equation="abc,cd->ad", output_shape=4, bias_axes="d"), (2, 3, 5)),
+    # --- end of EinsumDense
 ]
 
 
