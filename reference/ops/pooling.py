@@ -13,13 +13,17 @@ to *every* tied maximum of the window ([3, 3, 3], pool 2, stride 1 -> [1, 2, 1])
 layers pass ties="all". Both are unlike a max reduction (GlobalMaxPooling, np.max), which splits
 the gradient evenly among tied maxima.
 
+Every window reduction runs over one strided view of the padded input per window tap
+(`_tap_views`), elementwise: the max is a running np.maximum, the first maximum's index is
+found by comparing each tap with the max (lowest tap last, so it wins), and the gradient is
+one masked copy per tap (a masked add where windows overlap). No window is ever gathered into
+a copy, so a 2x2/stride-2 pool reads its input four times and writes nothing else that size.
+
 All four are tape primitives whose VJPs are made of each other and of `max_pool_select`, so they
 are closed under differentiation. Padding arithmetic is reference.ops.conv.conv_pads (dilation 1).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -50,12 +54,43 @@ def _taps(pool_size, strides, out):
         )
 
 
-def _first_argmax(x, pool_size, strides, pads):
-    """Flat index (row-major within the window) of each window's first maximum, (N, *Q, C)."""
-    win, out = _window_view(x, pool_size, strides, pads, -np.inf)
-    nd = len(pool_size)
-    flat = win.reshape(*win.shape[: 1 + nd], math.prod(pool_size), x.shape[-1])
-    return np.argmax(flat, axis=-2), out  # argmax returns the first of equal maxima
+def _tap_views(xp, pool_size, strides, out):
+    """One strided view (N, *Q, C) of the padded input per window tap: view k at q is
+    xp[n, q * s + k, c]. Window reductions become elementwise ops over these, no window copy."""
+    return [xp[(slice(None), *dst)] for _, dst in _taps(pool_size, strides, out)]
+
+
+def _max_over_taps(x, pool_size, strides, pads, with_arg: bool):
+    """The window maxima, and with `with_arg` each window's first maximum (flat, row-major tap
+    index), as np.argmax over the window would give it, NaN included (its first NaN)."""
+    ones = (1,) * len(pool_size)
+    out = conv_output_sizes(x.shape[1:-1], pool_size, strides, ones, pads)
+    views = _tap_views(_padded(x, pads, -np.inf), pool_size, strides, out)
+    y = views[0].copy()
+    for v in views[1:]:
+        np.maximum(y, v, out=y)  # propagates NaN, as np.max
+    if not with_arg:
+        return y, None
+    arg = np.zeros(y.shape, np.uint8 if len(views) <= 256 else np.intp)
+    nan = y.dtype.kind in "fc" and bool(np.isnan(y).any())
+    found = None
+    for i, v in enumerate(views):  # arithmetic on masks: NumPy's masked assignment is slow
+        hit = v == y
+        if nan:
+            hit |= np.isnan(v)
+        if found is None:
+            found = hit
+            continue
+        np.add(arg, np.greater(hit, found) * arg.dtype.type(i), out=arg)  # hit, none before
+        found |= hit
+    return y, arg
+
+
+def _masked(values, mask):
+    """values where mask, +0 elsewhere, bit for bit (NaN, inf and -0.0 kept where selected,
+    none leaking where not): the bits times the 0/1 mask, an integer product."""
+    bits = np.dtype(f"u{values.dtype.itemsize}")
+    return (values.view(bits) * mask).view(values.dtype)
 
 
 @primitive
@@ -66,18 +101,12 @@ def max_pool(x, pool_size, strides, pads, ties="first"):
     VJP: dx = max_pool_grad(x, dy, ties): each window's gradient to its first maximum
     (ties="first", TF's MaxPoolGrad) or to each of its maxima (ties="all", MaxPool3DGrad).
     """
-    win, _ = _window_view(x, pool_size, strides, pads, -np.inf)
-    nd = len(pool_size)
-    return win.max(axis=tuple(range(1 + nd, 1 + 2 * nd)))
+    return _max_over_taps(x, pool_size, strides, pads, with_arg=False)[0]
 
 
 def max_pool_with_argmax(x, pool_size, strides, pads):
     """`max_pool`, and each window's first-maximum index (the residual of its gradient)."""
-    arg, _ = _first_argmax(x, pool_size, strides, pads)
-    win, _ = _window_view(x, pool_size, strides, pads, -np.inf)
-    nd = len(pool_size)
-    flat = win.reshape(*win.shape[: 1 + nd], math.prod(pool_size), x.shape[-1])
-    return np.take_along_axis(flat, arg[..., None, :], axis=-2)[..., 0, :], arg
+    return _max_over_taps(x, pool_size, strides, pads, with_arg=True)
 
 
 def max_pool_grad_from_argmax(arg, dy, x_shape, pool_size, strides, pads):
@@ -85,8 +114,13 @@ def max_pool_grad_from_argmax(arg, dy, x_shape, pool_size, strides, pads):
     sizes = x_shape[1:-1]
     padded = [n + b + a for n, (b, a) in zip(sizes, pads, strict=True)]
     dxp = np.zeros((x_shape[0], *padded, x_shape[-1]), dtype=dy.dtype)
+    disjoint = all(s >= k for s, k in zip(strides, pool_size, strict=True))
     for i, (_, dst) in enumerate(_taps(pool_size, strides, dy.shape[1:-1])):
-        dxp[(slice(None), *dst)] += np.where(arg == i, dy, 0)
+        at = (slice(None), *dst)
+        if disjoint:  # windows do not overlap: each position gets at most one window's dy
+            dxp[at] = _masked(dy, arg == i)
+        else:
+            dxp[at] += _masked(dy, arg == i)
     crop = tuple(slice(b, b + n) for n, (b, _) in zip(sizes, pads, strict=True))
     return dxp[(slice(None), *crop)]
 
@@ -109,7 +143,7 @@ def max_pool_grad(x, dy, pool_size, strides, pads, ties="first"):
     if ties == "all":
         y = max_pool(x, pool_size, strides, pads)
         return max_pool_grad_all_ties(x, y, dy, pool_size, strides, pads)
-    arg, _ = _first_argmax(x, pool_size, strides, pads)
+    _, arg = _max_over_taps(x, pool_size, strides, pads, with_arg=True)
     return max_pool_grad_from_argmax(arg, dy, x.shape, pool_size, strides, pads)
 
 
@@ -125,11 +159,13 @@ def max_pool_select(x, v, pool_size, strides, pads, ties="first"):
             at = (slice(None), *dst)
             total += np.where(xp[at] == y, vp[at], 0)
         return total
-    arg, _ = _first_argmax(x, pool_size, strides, pads)
-    win, _ = _window_view(v, pool_size, strides, pads, 0)
-    nd = len(pool_size)
-    flat = win.reshape(*win.shape[: 1 + nd], math.prod(pool_size), v.shape[-1])
-    return np.take_along_axis(flat, arg[..., None, :], axis=-2)[..., 0, :]
+    _, arg = _max_over_taps(x, pool_size, strides, pads, with_arg=True)
+    views = _tap_views(_padded(v, pads, 0), pool_size, strides, arg.shape[1:-1])
+    bits = np.dtype(f"u{v.dtype.itemsize}")
+    total = views[0].view(bits) * (arg == 0)
+    for i, view in enumerate(views[1:], 1):  # one tap per window: a sum of bits, exact
+        total += view.view(bits) * (arg == i)
+    return total.view(v.dtype)
 
 
 def _counts(sizes, pool_size, strides, pads, out):

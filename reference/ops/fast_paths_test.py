@@ -1,0 +1,139 @@
+"""The fast formulations of conv.py and pooling.py against the slow ones they replace.
+
+Shifted GEMMs (stride 1, one group) against im2col (the same functions with the shifted path
+switched off) and against the loop definition; the tap-view max pooling against a window
+gather with np.argmax (ties, NaN, -0.0), and its gradient bit for bit. NumPy only.
+"""
+
+import numpy as np
+import pytest
+
+from reference.ops import conv as C
+from reference.ops import pooling as P
+
+# (x shape (N, *S, C), kernel (*K, C, O), dilation, padding): stride 1, one group
+SHIFTED = [
+    ((2, 9, 3), (3, 3, 4), (1,), "same"),
+    ((1, 8, 2), (2, 2, 3), (2,), "causal"),
+    ((3, 7, 6, 4), (3, 3, 4, 5), (1, 1), "same"),
+    ((1, 6, 5, 2), (2, 2, 2, 3), (1, 1), "same"),  # even kernel: padding 0 before, 1 after
+    ((2, 9, 8, 3), (3, 2, 3, 2), (2, 3), "valid"),
+    ((1, 4, 4, 5), (1, 1, 5, 6), (1, 1), "valid"),  # 1x1: one tap, offset 0
+    ((2, 4, 5, 3, 2), (2, 3, 2, 2, 3), (1, 1, 2), "same"),
+]
+
+
+def _case(case, dtype, seed=0):
+    xs, ks, dilation, padding = case
+    rng = np.random.default_rng(seed)
+    x, k = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ks).astype(dtype)
+    strides = (1,) * len(dilation)
+    pads = C.conv_pads(xs[1:-1], ks[:-2], strides, dilation, padding)
+    return x, k, (strides, pads, dilation, 1)
+
+
+def _all_three(x, k, dy, args):
+    y, res = C.conv_forward(x, k, *args)
+    dk = C.kernel_grad_from_columns(res, dy, k.shape)
+    return y, C.conv_transpose(dy, k, x.shape, *args), dk, C.conv_kernel_grad(x, dy, k.shape, *args)
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 2e-5)])
+@pytest.mark.parametrize("case", SHIFTED, ids=str)
+def test_shifted_gemms_equal_im2col_and_the_definition(case, dtype, rtol, monkeypatch):
+    x, k, args = _case(case, dtype)
+    assert C._shifted_ok(x, k, args[0], 1)
+    y_naive = C.conv_naive(x.astype("float64"), k.astype("float64"), *args)
+    dy = np.random.default_rng(1).standard_normal(y_naive.shape).astype(dtype)
+    fast = _all_three(x, k, dy, args)
+    assert isinstance(C.conv_forward(x, k, *args)[1], C.Shifted)
+    monkeypatch.setattr(C, "_shifted_ok", lambda *a: False)
+    slow = _all_three(x, k, dy, args)
+    # float32: both sum 9-72 products in float32, in other orders
+    scale = max(1.0, float(np.abs(y_naive).max()))
+    np.testing.assert_allclose(fast[0], y_naive, rtol=rtol, atol=rtol * scale)
+    for got, want in zip(fast, slow, strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+
+
+def test_shifted_gemms_take_non_contiguous_inputs_and_mixed_gradient_dtypes():
+    x, k, args = _case(SHIFTED[2], "float32")
+    xf = np.asfortranarray(x)  # another memory order, same values
+    np.testing.assert_array_equal(C.conv(xf, k, *args), C.conv(x, k, *args))
+    y, res = C.conv_forward(x, k, *args)
+    dy = np.random.default_rng(3).standard_normal(y.shape)  # float64 upstream gradient
+    dk = C.kernel_grad_from_columns(res, dy, k.shape)
+    assert dk.dtype == np.float64  # as np.dot(float32, float64)
+    want = C.kernel_grad_from_columns(res, dy.astype("float32"), k.shape)
+    np.testing.assert_allclose(dk, want, rtol=2e-5, atol=2e-5 * np.abs(want).max())
+
+
+# (x shape, pool size, strides, padding)
+POOLS = [
+    ((2, 6, 6, 3), (2, 2), (2, 2), "valid"),  # disjoint windows
+    ((1, 7, 5, 2), (2, 2), (2, 2), "valid"),  # a remainder row and column, dropped
+    ((1, 7, 7, 2), (3, 3), (2, 2), "same"),  # overlapping, padded
+    ((2, 6, 5, 1), (3, 3), (1, 1), "same"),
+    ((2, 9, 2), (3,), (3,), "valid"),
+    ((1, 4, 5, 4, 2), (2, 2, 2), (2, 1, 2), "same"),
+]
+
+
+def _gather_argmax(x, pool, strides, pads):
+    """The slow way: gather every window, np.argmax (first maximum, first NaN)."""
+    win, _ = P._window_view(x, pool, strides, pads, -np.inf)
+    nd = len(pool)
+    flat = win.reshape(*win.shape[: 1 + nd], -1, x.shape[-1])
+    return flat.max(axis=-2), np.argmax(flat, axis=-2)
+
+
+def _tied(shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, shape).astype("float32")  # most windows have ties
+    x[(0,) * (len(shape) - 1)] = -0.0
+    x.flat[1::7] = np.nan  # some windows hold a NaN: it wins, as in np.max
+    return x
+
+
+@pytest.mark.parametrize("case", POOLS, ids=str)
+def test_tap_view_pooling_equals_a_window_gather(case):
+    shape, pool, strides, padding = case
+    pads = C.conv_pads(shape[1:-1], pool, strides, (1,) * len(pool), padding)
+    for x in (_tied(shape, 0), np.abs(_tied(shape, 1))):
+        y, arg = P.max_pool_with_argmax(x, pool, strides, pads)
+        y_want, arg_want = _gather_argmax(x, pool, strides, pads)
+        np.testing.assert_array_equal(y, y_want)
+        np.testing.assert_array_equal(arg, arg_want)
+        np.testing.assert_array_equal(P.max_pool(x, pool, strides, pads), y_want)
+        # the gradient: each window's dy at its argmax, summed where windows overlap
+        dy = np.random.default_rng(2).integers(-3, 4, y.shape).astype("float32")
+        dy.flat[::5] = -0.0
+        want = np.zeros_like(x)
+        sizes = shape[1:-1]
+        padded = np.zeros(
+            (shape[0], *(n + b + a for n, (b, a) in zip(sizes, pads, strict=True)), shape[-1])
+        )
+        for q in np.ndindex(*y.shape[1:-1]):
+            for n in range(shape[0]):
+                for c in range(shape[-1]):
+                    tap = np.unravel_index(arg_want[(n, *q, c)], pool)
+                    pos = tuple(qi * s + t for qi, s, t in zip(q, strides, tap, strict=True))
+                    padded[(n, *pos, c)] += dy[(n, *q, c)]
+        want = padded[
+            (slice(None), *(slice(b, b + n) for n, (b, _) in zip(sizes, pads, strict=True)))
+        ]
+        got = P.max_pool_grad(x, dy, pool, strides, pads)
+        np.testing.assert_array_equal(got, want.astype("float32"))
+        v = np.random.default_rng(4).standard_normal(x.shape).astype("float32")
+        sel = P.max_pool_select(x, v, pool, strides, pads)
+        lhs, rhs = (np.vdot(*(t.astype("float64") for t in p)) for p in ((sel, dy), (v, got)))
+        np.testing.assert_allclose(lhs, rhs, rtol=1e-12)  # adjoints: same pairs, other order
+
+
+def test_masked_selection_keeps_special_values_bit_for_bit():
+    v = np.array([np.nan, -np.inf, -0.0, 1.5, np.inf, -2.0], np.float32)
+    mask = np.array([True, True, True, False, False, False])
+    out = P._masked(v, mask)
+    np.testing.assert_array_equal(out.view(np.uint32)[:3], v.view(np.uint32)[:3])
+    np.testing.assert_array_equal(out.view(np.uint32)[3:], 0)  # +0.0: no NaN from inf * 0
