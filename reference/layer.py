@@ -41,9 +41,16 @@ def _policy_name(dtype: Any, layer: str) -> str:
     return name
 
 
+# Argument types that are never KerasTensors: skipped without a (failing, slow) hasattr.
+_NOT_SYMBOLIC = frozenset({np.ndarray, TrackedArray, bool, int, float, str, type(None)})
+
+
 def _is_symbolic(args: tuple, kwargs: dict) -> bool:
     """Any KerasTensor (reference.Input or a layer call on one) among the call's arguments."""
-    return any(hasattr(x, "_keras_history") for x in nest.flatten((args, kwargs)))
+    return any(
+        type(x) not in _NOT_SYMBOLIC and hasattr(x, "_keras_history")
+        for x in nest.flatten((args, kwargs))
+    )
 
 
 def _is_input(x) -> bool:
@@ -163,15 +170,16 @@ class Layer:
 
     def _sublayers(self) -> list[Layer]:
         """Direct sub-layers in first-assignment order (those appended to lists later too)."""
-        # Plain containers (and layers) only: the type test is cheaper than a union isinstance,
-        # and this runs on every call.
-        for key, value in list(self.__dict__.items()):
-            if not (type(value) in _CONTAINERS or isinstance(value, Layer)) or key in _BOOKKEEPING:
-                continue
-            for layer in _leaves_of(value, Layer):
-                if layer is not self and layer not in self._layers:
-                    self._layers.append(layer)
-        return self._layers
+        # This runs several times per training step, so it is a flat loop: exact type tests for
+        # the plain containers (cheaper than a union isinstance), and no list per leaf.
+        found = self._layers
+        for key, value in self.__dict__.items():
+            if type(value) in _CONTAINERS:
+                if key not in _BOOKKEEPING:
+                    _collect_layers(value, found, self)
+            elif isinstance(value, Layer) and value is not self and value not in found:
+                found.append(value)
+        return found
 
     @property
     def weights(self) -> list[Variable]:
@@ -367,11 +375,17 @@ class Layer:
         return out + [v.regularizer(v) for v in self.trainable_weights if v.regularizer]
 
     def _flatten_layers(self) -> list[Layer]:
+        """Every layer below this one, depth first, each once."""
         out: list[Layer] = []
+        seen: set[int] = set()
         for layer in self._sublayers():
-            if layer not in out:
+            if id(layer) not in seen:
+                seen.add(id(layer))
                 out.append(layer)
-                out.extend(x for x in layer._flatten_layers() if x not in out)
+                for x in layer._flatten_layers():
+                    if id(x) not in seen:
+                        seen.add(id(x))
+                        out.append(x)
         return out
 
     # -- masks (docs/porting-guide.md section 9; reference/layers/core/masking.py) -----------
@@ -435,10 +449,10 @@ class Layer:
             self._resolve_training(args, kwargs, _state.context)
             with self._name_scope():
                 outputs = NotImplemented
-                if len(args) == 1 and is_recording() and _tape.layer_vjps_enabled():
-                    from .layers import fused  # the layer side of the VJP seam
+                if len(args) == 1 and _has_fused_vjp(type(self)) and is_recording():
+                    if _tape.layer_vjps_enabled():
+                        from .layers import fused  # the layer side of the VJP seam
 
-                    if fused.has_fused_vjp(type(self)):
                         outputs = fused.call_with_vjp(self, args[0], kwargs)
                 if outputs is NotImplemented:
                     outputs = self.call(*args, **kwargs)
@@ -469,7 +483,7 @@ class Layer:
         if (
             self.autocast
             and isinstance(x, np.ndarray | TrackedArray)
-            and np.issubdtype(x.dtype, np.floating)
+            and x.dtype.kind == "f"  # np.issubdtype(dtype, np.floating), without its cost
             and x.dtype != np.dtype(self.compute_dtype)
         ):
             x = x.astype(self.compute_dtype)
@@ -482,8 +496,7 @@ class Layer:
         later sibling layers too (Keras 3.15 behaves so; docs/keras-facts.md#fact-1-4).
         """
         params = _call_params(type(self))
-        names = list(params)
-        index = names.index("training") if "training" in params else None
+        index = _training_index(type(self))
         positional = index is not None and index < len(args)
         if "training" in kwargs:
             value = kwargs["training"] if index is not None else kwargs.pop("training")
@@ -573,6 +586,24 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+def _collect_layers(container: Any, found: list, owner: Layer) -> None:
+    """Append to `found` the layers in a nested plain container not already in it (by
+    identity: `in` compares with ==, which a Layer does not define, so it is `is`)."""
+    for value in container.values() if type(container) is dict else container:
+        if type(value) in _CONTAINERS:
+            _collect_layers(value, found, owner)
+        elif isinstance(value, Layer) and value is not owner and value not in found:
+            found.append(value)
+
+
+@functools.cache
+def _has_fused_vjp(cls: type) -> bool:
+    """fused.has_fused_vjp, once per class (it walks the MRO)."""
+    from .layers import fused
+
+    return fused.has_fused_vjp(cls)
+
+
 def _leaves_of(value: Any, kind: type) -> list:
     if isinstance(value, kind):
         return [value]
@@ -616,6 +647,13 @@ def _propagate_mask(layer: Layer, first: Any, outputs: Any, previous_mask: Any) 
     if all(masking.get_keras_mask(o) is not None for o in nest.flatten(outputs)):
         return outputs
     return masking.attach_masks(outputs, layer.compute_mask(first, previous_mask))
+
+
+@functools.cache
+def _training_index(cls: type) -> int | None:
+    """The position of `training` among call()'s parameters (after self), or None."""
+    names = list(_call_params(cls))
+    return names.index("training") if "training" in names else None
 
 
 @functools.cache
