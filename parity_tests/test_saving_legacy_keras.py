@@ -450,6 +450,19 @@ def test_truncated_weights_file_raises_and_changes_nothing(weights_file, cut):
         np.testing.assert_array_equal(a, b)
 
 
+def test_reordered_weight_names_load_by_name(weights_file):
+    """A file that lists a layer's variables in another order (bias before kernel) loads each
+    value into the variable of its name (Keras, by position, would refuse the shapes here, and
+    load crossed values when the shapes agree)."""
+    path, r_model = weights_file
+    with h5py.File(path, "r+") as f:
+        f["dense_2"].attrs["weight_names"] = [b"dense_2/bias:0", b"dense_2/kernel:0"]
+        kernel, bias = f["dense_2/dense_2/kernel:0"][()], f["dense_2/dense_2/bias:0"][()]
+    r_model.load_weights(path)
+    np.testing.assert_array_equal(r_model.layers[2].kernel.numpy(), kernel)
+    np.testing.assert_array_equal(r_model.layers[2].bias.numpy(), bias)
+
+
 BAD_CALLS = {
     "no such file": (lambda p: reference.saving.load_model(p.parent / "nope.h5"),
                      FileNotFoundError, r"load_model: no such file: .*nope\.h5"),

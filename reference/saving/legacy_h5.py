@@ -11,7 +11,9 @@ Two layouts, both keyed by layer *name* (not by structure as `.weights.h5`):
 
 Keras: keras.src.legacy.saving.legacy_h5_format (load_model_from_hdf5,
 load_weights_from_hdf5_group[_by_name]) and saving_utils.model_from_config.
-Differences: every Keras 2 spelling is mapped by an explicit table (legacy_config), and a
+Differences: a layer's values are matched by name when the file lists its variables' names
+in another order (Keras loads by position, so a reordered weight_names loads crossed values);
+every Keras 2 spelling is mapped by an explicit table (legacy_config), and a
 time-major RNN, a TF-op layer or a Python function in a config are refused; a weight file's
 values are all checked before any variable is assigned (Keras assigns layer by layer); an
 unlisted dataset in a layer's group is refused; a tf_keras optimizer state is restored (Keras 3
@@ -120,6 +122,16 @@ def _saved(group: Any, name: str, where: str) -> list[tuple[str, Any]]:
     return out
 
 
+def _by_names(variables: list, saved: list) -> list:
+    """`saved` in the order of `variables` when the file's names (`.../kernel:0`) are a
+    permutation of the variables' distinct names; else as listed (Keras matches by position)."""
+    base = [path.rsplit("/", 1)[-1].split(":")[0] for path, _ in saved]
+    names = [v.name for v in variables]
+    if base == names or len(set(names)) != len(names) or sorted(base) != sorted(names):
+        return saved
+    return [saved[base.index(n)] for n in names]
+
+
 def _plan_layer(layer: Any, saved: list, label: str, name: str, skip: bool) -> list:
     """(variable, value) pairs for one layer; ValueError naming file, layer and variable."""
     variables = _layer_weights(layer) if layer is not None else []
@@ -134,7 +146,7 @@ def _plan_layer(layer: Any, saved: list, label: str, name: str, skip: bool) -> l
             return []
         raise ValueError(message)
     plan = []
-    for v, (path, ds) in zip(variables, saved, strict=True):
+    for v, (path, ds) in zip(variables, _by_names(variables, saved), strict=True):
         where = f"{label}: {path} (layer {layer.name!r}, variable {v.path!r})"
         if ds.shape is not None and tuple(ds.shape) != tuple(v.shape) and skip:
             warnings.warn(
