@@ -557,9 +557,12 @@ class Layer:
 
     def get_build_config(self) -> dict | None:
         """The shape(s) build() received, as Keras: {"input_shape": shape} for one argument,
-        {"shapes_dict": {...}} for several; None when the layer was never built."""
+        {"shapes_dict": {...}} for several; None when the layer was never built, or has no
+        build() of its own (Keras then marks it built without calling build; a layer whose
+        Keras twin has none says so with `_saves_build_config = False`)."""
         shapes = self.__dict__.get("_build_shapes_dict")
-        if not shapes:
+        default_build = type(self).build is Layer.build
+        if not shapes or default_build or not getattr(self, "_saves_build_config", True):
             return None
         if len(shapes) == 1:
             return {"input_shape": next(iter(shapes.values()))}

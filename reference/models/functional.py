@@ -175,8 +175,8 @@ class Functional(Model):
         then "input_layers" and "output_layers" as [layer, node, index] structures.
 
         Keras: Functional.get_config. A node index counts only this model's calls of a layer,
-        and a nested functional model's calls start at 1 (Keras gives every functional model
-        a first node of its own).
+        and in "input_layers"/"output_layers" a nested functional model's calls count from 1
+        (Keras's get_config counts a first node of its own; the nodes' arguments do not).
         """
         from ..saving.serialization import serialize_keras_object
 
@@ -195,8 +195,11 @@ class Functional(Model):
         def tensor(x: Any) -> Any:
             if not isinstance(x, KerasTensor):
                 return serialize_keras_object(x)
+            layer, node_index, tensor_index = x._keras_history
+            own_before = sum(id(n) in own for n in layer._inbound_nodes[:node_index])
             return {"class_name": "__keras_tensor__", "config": {
-                "shape": list(x.shape), "dtype": x.dtype, "keras_history": history(x)}}  # fmt: skip
+                "shape": list(x.shape), "dtype": x.dtype,
+                "keras_history": [layer.name, own_before, tensor_index]}}  # fmt: skip
 
         def kwargs_of(node) -> dict:
             kwargs = {k: nest.map_structure(tensor, v) for k, v in node.kwargs.items()}

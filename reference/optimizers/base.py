@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-
 import re
 import warnings
 from collections.abc import Iterable
@@ -330,5 +329,5 @@ class Optimizer:
         of the same name: what each Keras optimizer's get_config adds to the base config."""
         base = inspect.signature(Optimizer.__init__).parameters
         own = inspect.signature(type(self).__init__).parameters
-        return {p: getattr(self, p) for p in own
-                if p not in base and p != "self" and own[p].kind is not own[p].VAR_KEYWORD}  # fmt: skip
+        names = [p for p in own if p not in base and own[p].kind is not own[p].VAR_KEYWORD]
+        return {p: getattr(self, p) for p in names if p != "self"}

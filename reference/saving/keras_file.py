@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import nest
 from . import _h5, legacy_h5, registry
-from .weights import load_open_file
+from .weights import atomic_write, load_open_file, write_open_file
 
 # Members are read into memory: a declared size over these limits, or a compression ratio
 # that only a zip bomb has, is refused before anything is decompressed.
@@ -103,8 +103,9 @@ def deserialize(entry: dict, custom_objects: dict | None, where: str) -> Any:
 
 def functional_from_config(config: dict, custom_objects: dict | None, where: str) -> Any:
     """Keras's functional_from_config: create the layers, then replay their calls (nodes) once
-    every tensor a node reads exists. A nested functional model's nodes count from 1 (Keras
-    gives every functional model a first node of its own)."""
+    every tensor a node reads exists. In "input_layers"/"output_layers" a nested functional
+    model's nodes count from 1 (Keras's get_config counts a first node of its own), in the
+    nodes' arguments from 0."""
     from ..models import Functional, Model
 
     layers, pending, outputs = {}, [], {}
@@ -114,8 +115,7 @@ def functional_from_config(config: dict, custom_objects: dict | None, where: str
             outputs[(name, 0)] = [_input(entry["config"])]
             continue
         layers[name] = deserialize(entry, custom_objects, where)
-        first = 1 if isinstance(layers[name], Functional) else 0
-        pending.extend((name, first + i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
+        pending.extend((name, i, node) for i, node in enumerate(entry.get("inbound_nodes", [])))
 
     def tensor(value: Any) -> Any:
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
@@ -145,7 +145,8 @@ def functional_from_config(config: dict, custom_objects: dict | None, where: str
 
     def ends(spec: list) -> Any:
         if spec and isinstance(spec[0], str):
-            return outputs[(spec[0], spec[1])][spec[2]]
+            first = 1 if isinstance(layers.get(spec[0]), Functional) else 0
+            return outputs[(spec[0], spec[1] - first)][spec[2]]
         return [ends(s) for s in spec]
 
     return Model(ends(config["input_layers"]), ends(config["output_layers"]),
@@ -222,7 +223,9 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
 KERAS_VERSION = "3.15.1"  # the Keras whose format this writes (metadata.json)
 
 
-def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None) -> None:
+def save_model(
+    model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None
+) -> None:
     """Write `model` as a Keras 3 `.keras` archive: metadata.json, config.json (the model
     serialized as Keras 3.15 does: module, class_name, config, registered_name, build_config,
     compile_config) and model.weights.h5 (its weights and, when compiled, its optimizer's).
@@ -245,8 +248,8 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     from .serialization import serialize_keras_object
 
     config = json.dumps(serialize_keras_object(model))
-    metadata = json.dumps({"keras_version": KERAS_VERSION,
-                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})  # fmt: skip
+    saved = datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")
+    metadata = json.dumps({"keras_version": KERAS_VERSION, "date_saved": saved})
     h5py = _h5.h5py()
     with atomic_write(filepath) as tmp, zipfile.ZipFile(tmp, "w") as archive:
         archive.writestr("metadata.json", metadata)

@@ -78,8 +78,8 @@ def builtins() -> dict[type, str]:
     for package, base, module in kinds:
         for attr in getattr(package, "__all__", None) or dir(package):
             cls = getattr(package, attr, None)
-            if (inspect.isclass(cls) and issubclass(cls, base) and cls.__name__ == attr
-                    and not attr.startswith("_") and cls.__module__.startswith("reference.")):  # fmt: skip
+            public = inspect.isclass(cls) and cls.__name__ == attr and not attr.startswith("_")
+            if public and issubclass(cls, base) and cls.__module__.startswith("reference."):
                 table.setdefault(cls, module)
     table.update({InputLayer: "keras.layers", Sequential: "keras", Model: "keras",
                   Functional: "keras.src.models.functional"})  # fmt: skip

@@ -34,6 +34,7 @@ class BasePooling(Layer):
     """
 
     mode = "max"
+    _saves_build_config = False  # Keras's poolings have no build(), so save no build_config
 
     def __init__(
         self,

@@ -13,6 +13,8 @@ class BaseCropping(SpatialLayer):
     VJP: traced (the slice's: dy placed back, zeros in the cropped margins).
     Keras: keras.layers.Cropping{1,2,3}D(cropping, data_format=None)."""
 
+    _saves_build_config = False  # Keras's croppings have no build(), so save no build_config
+
     def __init__(self, cropping: Any, data_format: str | None = None, **kwargs: Any):
         cropping = pairs(type(self).__name__, "cropping", cropping, self.rank)
         super().__init__(data_format, **kwargs)
