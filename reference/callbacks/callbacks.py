@@ -139,15 +139,53 @@ class CallbackList:
         return call
 
 
-def _monitor_op(mode: str, monitor: str):
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be one of 'auto', 'min', 'max'. Received: mode={mode}")
-    if mode == "max" or (mode == "auto" and ("acc" in monitor or monitor.startswith("fmeasure"))):
-        return np.greater
-    return np.less
+class MonitorCallback(Callback):
+    """A callback that watches `monitor` in the epoch logs (Keras 3's MonitorCallback).
+
+    mode="min"/"max" compare with < / >; "auto" picks < for "loss"/"val_loss", else the
+    direction of the compiled metric of that name ("up": >, "down": <), resolved at the first
+    on_epoch_end; a name with neither raises ValueError there. An unknown mode warns and falls
+    back to "auto". min_delta is taken with the sign that makes an improvement harder.
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto "
+                          "mode.", stacklevel=3)  # fmt: skip
+            mode = "auto"
+        self.monitor, self.mode, self.best = monitor, mode, baseline
+        self.min_delta = abs(min_delta)
+        self.monitor_op = None
+
+    def _set_monitor_op(self) -> None:
+        if self.mode == "min":
+            self.monitor_op = np.less
+        elif self.mode == "max":
+            self.monitor_op = np.greater
+        else:
+            name = self.monitor.removeprefix("val_")
+            if name == "loss":
+                self.monitor_op = np.less
+            for c in getattr(self.model, "_compiled_metrics", None) or []:
+                direction = getattr(c.metric, "_direction", None)
+                if c.metric.name == name and direction is not None:
+                    self.monitor_op = np.greater if direction == "up" else np.less
+            if self.monitor_op is None:
+                raise ValueError(
+                    f"{type(self).__name__} callback received monitor={self.monitor}, but Keras "
+                    "isn't able to automatically determine whether that metric should be "
+                    "maximized or minimized. Pass `mode='max'` in order to monitor based on the "
+                    "highest metric value, or pass `mode='min'` in order to use the lowest value."
+                )
+        if self.monitor_op is np.less:
+            self.min_delta *= -1
+
+    def _is_improvement(self, value, reference) -> bool:
+        return reference is None or bool(self.monitor_op(value - self.min_delta, reference))
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
 
     Keras: keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0, patience=0,
@@ -158,22 +196,19 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):  # fmt: skip
-        super().__init__()
-        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        super().__init__(monitor, mode, None, min_delta)
+        self.patience, self.verbose = patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self.monitor_op = _monitor_op(mode, monitor)
-        self.min_delta = abs(min_delta) * (1 if self.monitor_op is np.greater else -1)
 
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
-        self.best = -math.inf if self.monitor_op is np.greater else math.inf
+        self.best = None
         self.best_weights = None
 
-    def _improved(self, value, reference) -> bool:
-        return reference is None or bool(self.monitor_op(value - self.min_delta, reference))
-
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
         value = (logs or {}).get(self.monitor)
         if value is None:
             warnings.warn(
@@ -185,13 +220,13 @@ class EarlyStopping(Callback):
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self.model.get_weights()
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
-        if self._improved(value, self.best):
+        if self._is_improvement(value, self.best):
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._improved(value, self.baseline):
+            if self.baseline is None or self._is_improvement(value, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
@@ -231,7 +266,7 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by `factor` after `patience` epochs without improvement.
 
     Keras: keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.1, patience=10,
@@ -240,21 +275,21 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0):  # fmt: skip
-        super().__init__()
+        super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(
                 f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}"
             )
-        self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
-        self.min_delta, self.cooldown, self.min_lr = min_delta, cooldown, min_lr
-        op = _monitor_op(mode, monitor)
-        if op is np.greater:
-            self.better, self.best = (lambda a, b: a > b + self.min_delta), -math.inf
-        else:
-            self.better, self.best = (lambda a, b: a < b - self.min_delta), math.inf
+        self.factor, self.patience, self.verbose = factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
         self.wait = self.cooldown_counter = 0
 
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
         logs = logs if logs is not None else {}
         logs["learning_rate"] = float(self.model.optimizer.learning_rate)
         current = logs.get(self.monitor)
@@ -268,7 +303,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.better(current, self.best):
+        if self._is_improvement(current, self.best):
             self.best, self.wait = current, 0
         elif self.cooldown_counter <= 0:
             self.wait += 1

@@ -68,7 +68,10 @@ def _wrapper_class(cls_name: str, fn, default_name: str, doc: str, **defaults):
             )
         MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **params)
 
-    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc})
+    # Keras's _direction: "up" for accuracies, "down" for errors (monitor mode="auto")
+    direction = "down" if "Error" in cls_name else "up"
+    namespace = {"__init__": __init__, "__doc__": doc, "_direction": direction}
+    return type(cls_name, (MeanMetricWrapper,), namespace)
 
 
 Accuracy = _wrapper_class("Accuracy", accuracy, "accuracy", "Keras: keras.metrics.Accuracy.")
@@ -103,6 +106,8 @@ class RootMeanSquaredError(Mean):
 
     Keras: keras.metrics.RootMeanSquaredError(name="root_mean_squared_error").
     """
+
+    _direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)

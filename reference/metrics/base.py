@@ -27,8 +27,11 @@ def _plain(x: Any) -> np.ndarray:
 class Metric:
     """Base class: stateful, `__call__` = update_state then result.
 
-    Keras: keras.metrics.Metric(dtype=None, name=None).
+    Keras: keras.metrics.Metric(dtype=None, name=None). `_direction` ("up", "down" or None)
+    is what a monitoring callback's mode="auto" reads, as Keras's.
     """
+
+    _direction: str | None = None
 
     def __init__(self, name: str | None = None, dtype: Any = None):
         self.name = name or unique_name(to_snake_case(type(self).__name__))

@@ -13,6 +13,7 @@ class _Confusion(Metric):
     update_confusion_matrix_variables; y_true is cast to bool, sample weights broadcast)."""
 
     _KINDS: tuple = ()
+    _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -116,6 +117,8 @@ class AUC(Metric):
     num_labels).
     Differences: curve="PRGAIN" is not supported (ValueError).
     """
+
+    _direction = "up"
 
     def __init__(
         self,

@@ -24,6 +24,8 @@ class FBetaScore(Metric):
     (classes,) or () for "micro". Inputs must be 2-D (batch, classes).
     """
 
+    _direction = "up"
+
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         cls = type(self).__name__
