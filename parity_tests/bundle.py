@@ -281,11 +281,19 @@ def _reference_run(model, flat, dys, training) -> tuple[list, list, list]:
 
 
 def _float64_reference(model, model_path: str):
-    """The same model in float64 (the truth of a float32 check), from the archive's config."""
+    """The same model in float64 (the truth of a float32 check), from the file's config."""
+    from reference.saving import _h5, legacy_config, legacy_h5
     from reference.saving.keras_file import deserialize
 
-    with zipfile.ZipFile(model_path) as archive:
-        config = json.load(io.BytesIO(archive.read("config.json")))
-    model64 = deserialize(float64_config(config), None, f"{model_path}:config.json")
+    where = f"{model_path}:config"
+    if legacy_h5.is_legacy_path(model_path):  # a Keras 2 style .h5: config in an attribute
+        with _h5.h5py().File(model_path, "r") as f:
+            text = f.attrs["model_config"]
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        config = legacy_config.convert(legacy_config.decode_json(text, where), where)
+    else:
+        with zipfile.ZipFile(model_path) as archive:
+            config = json.load(io.BytesIO(archive.read("config.json")))
+    model64 = deserialize(float64_config(config), None, where)
     model64.set_weights([w.astype(np.float64) for w in model.get_weights()])
     return model64

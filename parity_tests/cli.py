@@ -1,9 +1,9 @@
 """`python -m parity_tests check|record|verify`: the porting toolkit on a saved model.
 
 check MODEL [--inputs X.npz] [--json OUT] [--plot OUT.png] [--training]
-    Load MODEL (.keras, or a legacy .h5 where reference.saving.load_model reads it) in Keras
-    and in the reference, feed given or random inputs, print compare_models's table. Exit 0
-    when every layer agrees, 1 otherwise (a layer the reference does not implement included).
+    Load MODEL (.keras, or a legacy .h5) in Keras and in the reference, feed given or random
+    inputs, print compare_models's table. Exit 0 when every layer agrees, 1 otherwise (a layer
+    the reference does not implement included).
 record MODEL BUNDLE [--inputs X.npz] [--training]  (TensorFlow)
     Write Keras's outputs and gradients for the inputs and a random upstream gradient.
 verify MODEL BUNDLE [--json OUT] [--plot OUT.png]  (NumPy only: never imports TensorFlow)
@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     record = sub.add_parser("record", help="record Keras's answers in a bundle (TensorFlow)")
     verify = sub.add_parser("verify", help="check the reference against a bundle (no TensorFlow)")
     for p in (check, record, verify):
-        p.add_argument("model", help="a Keras model file (.keras; .h5 where supported)")
+        p.add_argument("model", help="a Keras model file (.keras, or a legacy .h5)")
     for p in (record, verify):
         p.add_argument("bundle", help="the bundle (.npz)")
     for p in (check, record):

@@ -78,6 +78,15 @@ def test_verify_passes_a_faithful_port_and_fails_a_wrong_answer(files, tmp_path,
     assert failing == ["d conv/kernel"]
 
 
+def test_legacy_h5_models_check_record_and_verify(tmp_path, capsys):
+    path, saved = str(tmp_path / "m.h5"), str(tmp_path / "b.npz")
+    keras_model().save(path)  # Keras 3 writes the legacy HDF5 format for a .h5 name
+    assert main(["check", path]) == 0
+    assert "5/5 layers agree" in capsys.readouterr().out
+    assert main(["record", path, saved]) == 0 and main(["verify", path, saved]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+
 def test_verify_runs_where_tensorflow_cannot_be_imported(files):
     script = textwrap.dedent(f"""
         import sys
