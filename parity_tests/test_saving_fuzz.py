@@ -293,3 +293,95 @@ def test_mutated_real_files_load_or_raise_cleanly(originals, tmp_path_factory, n
     run()
     assert TRIED["count"] > before
     print(f"{name}: {TRIED['count'] - before} mutated inputs tried")
+
+
+# -- hostile archives and the loaders' source -------------------------------------------------
+
+
+def _with_weights(src, dst, edit):
+    """Copy the archive `src` to `dst` with its model.weights.h5 passed through edit(h5 file)."""
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+        for info in a.infolist():
+            raw = a.read(info)
+            if info.filename == "model.weights.h5":
+                inner = dst.parent / "inner.weights.h5"
+                inner.write_bytes(raw)
+                with h5py.File(inner, "r+") as f:
+                    edit(f)
+                raw = inner.read_bytes()
+            b.writestr(info, raw)
+
+
+def _external(f):
+    del f["layers/dense/vars/0"]
+    f["layers/dense/vars/0"] = h5py.ExternalLink("/etc/hostname", "/x")
+
+
+def _virtual(f):
+    shape = f["layers/dense/vars/0"].shape
+    del f["layers/dense/vars/0"]
+    layout = h5py.VirtualLayout(shape=shape, dtype="f4")
+    layout[...] = h5py.VirtualSource("/tmp/elsewhere.h5", "x", shape=shape)
+    f.create_virtual_dataset("layers/dense/vars/0", layout)
+
+
+def _string(f):
+    del f["layers/dense/vars/1"]
+    f["layers/dense/vars/1"] = np.array([b"a", b"b", b"c", b"d"])
+
+
+ARCHIVES = {
+    "external link": (_external, r"m\.keras:model\.weights\.h5: refusing ExternalLink "
+                                 r"'/layers/dense/vars/0'"),
+    "virtual dataset": (_virtual, r"m\.keras:model\.weights\.h5: refusing dataset "
+                                  r"'/layers/dense/vars/0'.*virtual"),
+    "wrong dtype": (_string, r"layers/dense/vars/1 \(variable '[^']*bias'\): dtype mismatch"),
+    "missing variable": (lambda f: f.__delitem__("layers/dense/vars/1"),
+                         r"path 'layers/dense/vars'\) expected 2 variables, but received 1"),
+    "extra variable": (lambda f: f.__setitem__("layers/dense/vars/2", np.ones(4, "f4")),
+                       r"path 'layers/dense/vars'\) expected 2 variables, but received 3"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit, message", ARCHIVES.values(), ids=ARCHIVES.keys())
+def test_hostile_archive_weights_are_refused(originals, tmp_path, edit, message):
+    _with_weights(originals[0] / "m.keras", tmp_path / "m.keras", edit)
+    with pytest.raises(ValueError, match=message):
+        reference.saving.load_model(tmp_path / "m.keras")
+
+
+def test_oversized_member_is_refused_before_it_is_read(originals, tmp_path, monkeypatch):
+    """A member whose declared size is over the limit (at an ordinary compression ratio)."""
+    from reference.saving import keras_file
+
+    monkeypatch.setattr(keras_file, "WEIGHTS_LIMIT", 1000)
+    with pytest.raises(ValueError, match=r"m\.keras: member 'model\.weights\.h5' declares \d+ "
+                                         r"bytes .*the limit is 1000 bytes"):  # fmt: skip
+        reference.saving.load_model(originals[0] / "m.keras")
+
+
+def test_loaders_never_unpickle_eval_or_import():
+    """The saving package's source calls no eval/exec/compile/__import__, imports no pickle,
+    marshal or importlib, and every NumPy load passes allow_pickle=False."""
+    import ast
+    import pathlib
+
+    banned_names = {"eval", "exec", "compile", "__import__"}  # builtins; model.compile is fine
+    banned_attributes = {"eval", "exec", "__import__", "import_module"}
+    banned_modules = {"pickle", "marshal", "importlib", "dill", "cloudpickle", "shelve"}
+    folder = pathlib.Path(reference.saving.__file__).parent
+    sources = [p for p in folder.glob("*.py") if not p.name.endswith("_test.py")]
+    assert len(sources) >= 6
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                assert not {n.split(".")[0] for n in names} & banned_modules, (path, names)
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                banned = banned_names if isinstance(func, ast.Name) else banned_attributes
+                assert name not in banned, (path.name, node.lineno, name)
+                if name in ("load", "loadtxt", "genfromtxt") and "np" in ast.unparse(func):
+                    keywords = {k.arg: ast.unparse(k.value) for k in node.keywords}
+                    assert keywords.get("allow_pickle") == "False", (path.name, node.lineno)
