@@ -16,18 +16,25 @@ import json
 import sys
 import time
 
+from .cases import suite
+from .verdict import ParityError
+
 COMMANDS = ("check", "record", "verify")
+
+
+def run_case(case, dtype: str, oracle: str):
+    """harness.run_case, imported on first use: `verify` must run without TensorFlow."""
+    from .harness import run_case as run
+
+    return run(case, dtype, oracle)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in COMMANDS:
-        from .cli import main as command  # `verify` must not import TensorFlow: no harness here
+        from .cli import main as command
 
         return command(argv)
-    from .cases import suite
-    from .harness import ParityError, run_case
-
     parser = argparse.ArgumentParser(prog="python -m parity_tests", description=__doc__)
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = parser.parse_args(argv)

@@ -204,5 +204,7 @@ def test_a_subclassed_keras_model_is_refused_clearly(x):
         def call(self, inputs):
             return self.d(inputs)
 
-    with pytest.raises(ValueError, match="subclassed model has no graph"):
+    with pytest.raises(ValueError, match="subclassed model, or a Sequential built without"):
         compare_models(None, Sub(), x)
+    with pytest.raises(ValueError, match="has no graph"):
+        compare_models(None, keras.Sequential([keras.layers.Dense(2)]), x)
