@@ -20,14 +20,15 @@ y (N, *Q, O) with Q_i = (S_i + pad_before_i + pad_after_i - d_i * (K_i - 1) - 1)
 Two formulations, chosen per call (both exact to float rounding, tested against each other and
 against `conv_naive`):
 
-- shifted GEMMs (stride 1, one group, float32/float64): the padded input is one matrix of
-  rows (N * prod(P), C), P the padded sizes. Output q's tap k reads row `row(q) + off(k)`
-  with off(k) = sum_i k_i d_i prod(P[i+1:]), so every tap is one GEMM of a *contiguous* row
+- shifted GEMMs (stride 1, one group, float32/float64): the zero-padded input is one matrix
+  of rows (lead + N * prod(G), C) on a grid G (`_grid`: each axis padded once, the padding
+  shared between neighbouring rows and images). Output q's tap k reads row `row(q) + off(k)`
+  with off(k) = sum_i k_i d_i prod(G[i+1:]), so every tap is one GEMM of a *contiguous* row
   block of that matrix with kernel[k], accumulated in place into an output laid out on the
-  padded grid (BLAS beta = 1); the valid outputs are a view of it. No im2col copy: the
-  forward reads the input once per tap, the kernel gradient is one GEMM per tap over all
-  rows, and the input gradient is the same loop with dy (zero-embedded in the grid) and
-  kernel[k]^T. About prod(P) / prod(Q) more rows than outputs (1.13x for 3x3 on 32x32).
+  grid (BLAS beta = 1); the valid outputs are a view of it. No im2col copy: the forward
+  reads the input once per tap, the kernel gradient is one GEMM per tap over all rows, and
+  the input gradient is the same loop with dy (zero-embedded in the grid) and kernel[k]^T.
+  About prod(G) / prod(Q) more rows than outputs (1.06x for 3x3 "same" on 32x32).
 - im2col (everything else): GEMMs over a stride-trick window view, copied once.
 
 `conv_naive` is the definition as loops, the executable specification the fast paths are tested
@@ -95,7 +96,8 @@ def _pad(x: np.ndarray, pads) -> np.ndarray:
 
 
 class Shifted:
-    """The shifted-GEMM residual of a forward pass: the padded input as rows, and the grid."""
+    """The shifted-GEMM residual of a forward pass: the input on its zero-padded grid, as rows
+    (with the leading zero rows), the grid's sizes and the dilation."""
 
     __slots__ = ("rows", "grid", "dilation")
 
@@ -119,72 +121,82 @@ def _blas_gemm(dtype):
     return blas.sgemm if dtype == np.float32 else blas.dgemm
 
 
-def _offsets(grid, kernel_size, dilation):
-    """(tap, row offset of the tap in the flattened padded grid) for every kernel tap."""
+def _grid(sizes, pads):
+    """The padded grid: each axis gets max(before, after) zeros *after* its data, shared by the
+    next row's "before" and this row's "after" (a row's left padding is the previous row's
+    right padding, an image's top padding the previous image's bottom one); `lead` zero rows in
+    front serve the first row. Returns (grid sizes, lead)."""
+    grid = tuple(n + max(b, a) for n, (b, a) in zip(sizes, pads, strict=True))
     steps = [math.prod(grid[i + 1 :]) for i in range(len(grid))]
-    for tap in np.ndindex(*kernel_size):
-        yield tap, sum(t * d * st for t, d, st in zip(tap, dilation, steps, strict=True))
+    return grid, sum(b * st for (b, _), st in zip(pads, steps, strict=True))
 
 
-def _valid(full, n, grid, out):
-    """The valid outputs (N, *Q, O), a view of rows laid out on the padded grid."""
-    return full.reshape(n, *grid, full.shape[-1])[(slice(None), *(slice(0, q) for q in out))]
+def _taps_and_length(grid, n, kernel_size, dilation, out):
+    """Each tap's row offset off(k) = sum_i k_i d_i step_i, and L: the rows from the first
+    output to the last valid one (output q sits at row n prod(G) + sum_i q_i step_i)."""
+    steps = [math.prod(grid[i + 1 :]) for i in range(len(grid))]
+    taps = [
+        (tap, sum(t * d * st for t, d, st in zip(tap, dilation, steps, strict=True)))
+        for tap in np.ndindex(*kernel_size)
+    ]
+    last = (n - 1) * math.prod(grid) + sum((q - 1) * st for q, st in zip(out, steps, strict=True))
+    return taps, last + 1
 
 
-def _shifted_rows(x, pads, dilation) -> Shifted:
-    xp = np.ascontiguousarray(_pad(x, pads))
-    return Shifted(xp.reshape(-1, xp.shape[-1]), xp.shape[1:-1], tuple(dilation))
+def _on_grid(a, grid, lead=0):
+    """a (N, *S, C) at the start of every axis of the grid, zeros elsewhere, as rows
+    (lead + N * prod(G), C)."""
+    n, c = a.shape[0], a.shape[-1]
+    rows = np.zeros((lead + n * math.prod(grid), c), a.dtype)
+    rows[lead:].reshape(n, *grid, c)[(slice(None), *(slice(0, s) for s in a.shape[1:-1]))] = a
+    return rows
+
+
+def _off_grid(rows, n, grid, sizes):
+    """The (N, *S, C) block at the start of the grid (a view)."""
+    full = rows[rows.shape[0] - n * math.prod(grid) :].reshape(n, *grid, rows.shape[-1])
+    return full[(slice(None), *(slice(0, s) for s in sizes))]
 
 
 def _shifted_forward(x, kernel, pads, dilation):
     """y = sum over taps k of rows[off(k) : off(k) + L] @ kernel[k], in place on the grid."""
-    res = _shifted_rows(x, pads, dilation)
-    rows, grid, n = res.rows, res.grid, x.shape[0]
-    kernel_size, o = kernel.shape[:-2], kernel.shape[-1]
+    grid, lead = _grid(x.shape[1:-1], pads)
+    res = Shifted(_on_grid(x, grid, lead), grid, tuple(dilation))
+    n, kernel_size, o = x.shape[0], kernel.shape[:-2], kernel.shape[-1]
     out = conv_output_sizes(x.shape[1:-1], kernel_size, (1,) * len(grid), dilation, pads)
-    taps = list(_offsets(grid, kernel_size, dilation))
-    length = rows.shape[0] - taps[-1][1]  # the last valid output reads the last row
-    full = np.empty((rows.shape[0], o), x.dtype)
+    taps, length = _taps_and_length(grid, n, kernel_size, dilation, out)
+    full = np.empty((n * math.prod(grid), o), x.dtype)
     gemm, acc = _blas_gemm(x.dtype), full[:length].T  # Fortran view: y^T += K^T x^T
     for i, (tap, off) in enumerate(taps):
-        kt = np.ascontiguousarray(kernel[tap])
-        gemm(1.0, kt.T, rows[off : off + length].T, beta=float(i > 0), c=acc, overwrite_c=1)
-    return _valid(full, n, grid, out), res
-
-
-def _dy_on_grid(dy, n, grid):
-    """dy (N, *Q, O) placed at the start of every axis of the padded grid, zeros elsewhere,
-    as rows (N * prod(P), O): the rows the shifted GEMMs of the backward pass read."""
-    full = np.zeros((n, *grid, dy.shape[-1]), dy.dtype)
-    full[(slice(None), *(slice(0, q) for q in dy.shape[1:-1]))] = dy
-    return full.reshape(-1, dy.shape[-1])
+        kt, xt = np.ascontiguousarray(kernel[tap]).T, res.rows[off : off + length].T
+        gemm(1.0, kt, xt, beta=float(i > 0), c=acc, overwrite_c=1)
+    return _off_grid(full, n, grid, out), res
 
 
 def _shifted_input_grad(dy, kernel, x_shape, pads, dilation):
-    """dx rows[off(k) : off(k) + L] += dy rows[:L] @ kernel[k]^T for every tap; then crop."""
+    """dx rows[off(k) : off(k) + L] += dy rows[:L] @ kernel[k]^T for every tap; the data block
+    of the grid is dx (the rest, padding, is dropped)."""
     n, *sizes, c = x_shape
-    grid = [s + b + a for s, (b, a) in zip(sizes, pads, strict=True)]
-    dyr = _dy_on_grid(dy, n, grid)
-    taps = list(_offsets(grid, kernel.shape[:-2], dilation))
-    length = dyr.shape[0] - taps[-1][1]
-    full = np.empty((dyr.shape[0], c), dy.dtype)
+    grid, lead = _grid(sizes, pads)
+    dyr = _on_grid(dy, grid)
+    taps, length = _taps_and_length(grid, n, kernel.shape[:-2], dilation, dy.shape[1:-1])
+    full = np.empty((lead + n * math.prod(grid), c), dy.dtype)
     full[length:] = 0  # tap 0 (offset 0) writes rows [0, L) with beta = 0
     gemm = _blas_gemm(dy.dtype)
     for i, (tap, off) in enumerate(taps):
-        kt = np.ascontiguousarray(kernel[tap])  # (C, O); its F-order view is K^T
+        kt = np.ascontiguousarray(kernel[tap]).T  # (O, C) Fortran: kernel[k]^T, transposed
         acc = full[off : off + length].T
-        gemm(1.0, kt.T, dyr[:length].T, beta=float(i > 0), c=acc, overwrite_c=1, trans_a=1)
-    crop = tuple(slice(b, b + s) for s, (b, _) in zip(sizes, pads, strict=True))
-    return full.reshape(n, *grid, c)[(slice(None), *crop)]
+        gemm(1.0, kt, dyr[:length].T, beta=float(i > 0), c=acc, overwrite_c=1, trans_a=1)
+    return _off_grid(full, n, grid, sizes)
 
 
 def _shifted_kernel_grad(res: Shifted, dy, kernel_shape):
     """dkernel[k] = rows[off(k) : off(k) + L]^T @ dy rows[:L], one GEMM per tap."""
     dtype = np.result_type(res.rows, dy)  # a float64 dy with float32 rows: float64, as np.dot
     rows = res.rows.astype(dtype, copy=False)
-    dyr = _dy_on_grid(np.asarray(dy, dtype), dy.shape[0], res.grid)
-    taps = list(_offsets(res.grid, kernel_shape[:-2], res.dilation))
-    length = dyr.shape[0] - taps[-1][1]
+    dyr = _on_grid(np.asarray(dy, dtype), res.grid)
+    n, out = dy.shape[0], dy.shape[1:-1]
+    taps, length = _taps_and_length(res.grid, n, kernel_shape[:-2], res.dilation, out)
     dk = np.empty(kernel_shape, dtype)
     gemm = _blas_gemm(dtype)
     for tap, off in taps:  # (O, C) in Fortran order is dkernel[k] (C, O) in C order
@@ -305,7 +317,9 @@ def conv_kernel_grad(x, dy, kernel_shape, strides, pads, dilation, groups=1):
     VJP: dx = conv_transpose(dy, g); d(dy) = conv(x, g).
     """
     if _shifted_ok(x, dy, strides, groups):
-        return _shifted_kernel_grad(_shifted_rows(x, pads, dilation), dy, tuple(kernel_shape))
+        grid, lead = _grid(x.shape[1:-1], pads)
+        res = Shifted(_on_grid(x, grid, lead), grid, tuple(dilation))
+        return _shifted_kernel_grad(res, dy, tuple(kernel_shape))
     cols, _ = _columns(x, tuple(kernel_shape[:-2]), strides, dilation, pads, groups)
     return kernel_grad_from_columns(cols, dy, tuple(kernel_shape), groups)
 

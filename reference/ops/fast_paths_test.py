@@ -20,6 +20,9 @@ SHIFTED = [
     ((2, 9, 8, 3), (3, 2, 3, 2), (2, 3), "valid"),
     ((1, 4, 4, 5), (1, 1, 5, 6), (1, 1), "valid"),  # 1x1: one tap, offset 0
     ((2, 4, 5, 3, 2), (2, 3, 2, 2, 3), (1, 1, 2), "same"),
+    ((3, 3, 3, 2), (3, 3, 2, 2), (1, 1), "valid"),  # one output per image: gaps between taps
+    ((2, 5, 6, 2), (3, 3, 2, 3), (2, 2), "same"),  # padding 2 a side, shared between rows
+    ((2, 7, 2), (4, 2, 3), (2,), "causal"),  # padding 6 before, none after
 ]
 
 
