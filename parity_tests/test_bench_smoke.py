@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from bench import bench_batchnorm, bench_dense, bench_interleave, bench_tape_overhead
+from bench import bench_batchnorm, bench_conv, bench_dense, bench_interleave, bench_tape_overhead
 
 TINY = ["--rounds", "1", "--block-s", "0.001", "--warmup-s", "0"]
 
@@ -30,6 +30,8 @@ ROWS = [  # (module, extra arguments, the timings and ratios of its JSON, all po
     (bench_interleave, ["--batches", "8", "--sides", "floor"], lambda p: p["results"]),
     (bench_tape_overhead, ["--threads", "1"],
      lambda p: [r["times_s"] for r in p["results"].values()]),
+    (bench_conv, ["--shape", "2", "6", "6", "3"],
+     lambda p: [[r["times_s"], r["ratio"]] for r in p["results"].values()]),
 ]  # fmt: skip
 
 

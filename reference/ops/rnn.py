@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from .. import activations
 
@@ -106,6 +107,9 @@ def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None, rec_masks=None):
         c_t = f * c_{t-1} + i * g;  h_t = o * act(c_t)
     Returns (hs, cs, gates, act_cs): hs, cs (T, B, U); gates (T, B, 4U) = [i, f, g, o] after
     their activations; act_cs = act(c_t) (T, B, U)."""
+    fast = _lstm_forward_plain(xw, R, h0, c0, act, rec_act, mask, rec_masks)
+    if fast is not None:
+        return fast
     u = R.shape[0]
     hs, cs, gates, act_cs = [], [], [], []
     h, c = h0, c0
@@ -126,37 +130,88 @@ def lstm_forward(xw, R, h0, c0, act, rec_act, mask=None, rec_masks=None):
     return np.stack(hs), np.stack(cs), np.stack(gates), np.stack(act_cs)
 
 
+_UFUNCS = {activations.tanh: np.tanh, activations.sigmoid: expit}
+
+
+def _lstm_forward_plain(xw, R, h0, c0, act, rec_act, mask, rec_masks):
+    """lstm_forward's loop on plain float32/float64 arrays with tanh/sigmoid activations, bit
+    for bit (the same operations in the same order), written into preallocated buffers with
+    in-place ufuncs: the inference and layer-VJP path. None where it does not apply (tracked
+    values under a tape, other activations or dtypes, recurrent dropout)."""
+    arrays = (xw, R, h0, c0)
+    if rec_masks is not None or any(type(a) is not np.ndarray for a in arrays):
+        return None
+    if act not in _UFUNCS or rec_act not in _UFUNCS or xw.dtype not in (np.float32, np.float64):
+        return None
+    if any(a.dtype != xw.dtype for a in arrays):
+        return None
+    act, rec_act = _UFUNCS[act], _UFUNCS[rec_act]
+    t_steps, b, u = xw.shape[0], xw.shape[1], R.shape[0]
+    gates = np.empty_like(xw)
+    hs, cs, act_cs = (np.empty((t_steps, b, u), xw.dtype) for _ in range(3))
+    ig = np.empty((b, u), xw.dtype)
+    h, c = h0, c0
+    for t in range(t_steps):
+        z = gates[t]
+        np.matmul(h, R, out=z)
+        np.add(xw[t], z, out=z)  # xw_t + h @ R, the order of the readable loop
+        rec_act(z[:, : 2 * u], out=z[:, : 2 * u])  # i, f
+        act(z[:, 2 * u : 3 * u], out=z[:, 2 * u : 3 * u])  # g
+        rec_act(z[:, 3 * u :], out=z[:, 3 * u :])  # o
+        i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
+        c_new, h_new, ac = cs[t], hs[t], act_cs[t]
+        np.multiply(f, c, out=c_new)
+        np.multiply(i, g, out=ig)
+        c_new += ig
+        act(c_new, out=ac)
+        np.multiply(o, ac, out=h_new)
+        if mask is not None:  # a masked row keeps its states
+            keep = ~mask[t][:, None]
+            np.copyto(h_new, h, where=keep)
+            np.copyto(c_new, c, where=keep)
+        h, c = h_new, c_new
+    return hs, cs, gates, act_cs
+
+
 def lstm_backward(dhs, dc_last, hs, cs, gates, act_cs, h0, c0, R, dact, drec, mask=None):
     """BPTT of lstm_forward; `dc_last` is the gradient of the returned cell state c_T.
 
     Per step, from t = T-1 down (dc_next starts at dc_last):
         dh = dhs_t + dh_next;  dc = dc_next + dh * o * act'(c_t)   [act' from act(c_t)]
         do = dh * act(c_t);  di = dc * g;  dg = dc * i;  df = dc * c_{t-1};  dc_next = dc * f
-        dz = [di * rec'(i), df * rec'(f), dg * act'(g), do * rec'(o)]
-        dR += h_{t-1}.T @ dz;  dh_next = dz @ R.T
+        dz = [di * rec'(i), df * rec'(f), dg * act'(g), do * rec'(o)];  dh_next = dz @ R.T
+    then, over all steps at once, dR = sum_t h_{t-1}.T @ dz_t (one GEMM).
     (with a mask, a masked row's dh and dc skip the step: dz = 0 there). act_cs holds act of
     the NEW cell state of each step, which a masked row then drops.
     Returns dxw (T, B, 4U), dR, dh0, dc0.
     """
     u = R.shape[0]
+    t_steps = hs.shape[0]
+    # Every step's activation derivatives at once, from the saved outputs.
+    d_gates = np.concatenate(
+        [drec(gates[..., : 2 * u]), dact(gates[..., 2 * u : 3 * u]), drec(gates[..., 3 * u :])],
+        axis=-1,
+    )
+    d_act_c = dact(act_cs)
     dxw = np.empty_like(gates)
-    dR = np.zeros_like(R)
     dh_next = np.zeros_like(h0)
     dc_next = dc_last
-    for t in range(hs.shape[0] - 1, -1, -1):
+    for t in range(t_steps - 1, -1, -1):
         i, f, g, o = (gates[t, :, k * u : (k + 1) * u] for k in range(4))
-        h_prev, c_prev = (hs[t - 1], cs[t - 1]) if t else (h0, c0)
+        c_prev = cs[t - 1] if t else c0
         dh, skip_h = _split(mask, t, dhs[t] + dh_next)
         dc, skip_c = _split(mask, t, dc_next)
-        dc = dc + dh * o * dact(act_cs[t])
+        dc = dc + dh * o * d_act_c[t]
         dz = dxw[t]
-        dz[:, :u] = dc * g * drec(i)
-        dz[:, u : 2 * u] = dc * c_prev * drec(f)
-        dz[:, 2 * u : 3 * u] = dc * i * dact(g)
-        dz[:, 3 * u :] = dh * act_cs[t] * drec(o)
+        np.multiply(dc, g, out=dz[:, :u])
+        np.multiply(dc, c_prev, out=dz[:, u : 2 * u])
+        np.multiply(dc, i, out=dz[:, 2 * u : 3 * u])
+        np.multiply(dh, act_cs[t], out=dz[:, 3 * u :])
+        dz *= d_gates[t]
         dc_next = dc * f + skip_c
-        dR += np.dot(h_prev.T, dz)
         dh_next = np.dot(dz, R.T) + skip_h
+    h_prev = np.concatenate([h0[None], hs[:-1]]).reshape(-1, u)
+    dR = np.dot(h_prev.T, dxw.reshape(-1, 4 * u))
     return dxw, dR, dh_next, dc_next
 
 

@@ -183,7 +183,9 @@ class _Recurrent(Layer):
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
         cell = self.cell
-        weights = (cell.kernel, cell.recurrent_kernel, cell.bias)
+        # .value: plain arrays outside a tape (the loop's fast path), tracked reads inside one
+        weights = [w if w is None else w.value for w in (cell.kernel, cell.recurrent_kernel)]
+        weights.append(None if cell.bias is None else cell.bias.value)
         return self._sequence(inputs, weights, initial_state, mask, training)[0]
 
     # -- backward ------------------------------------------------------------------------------
