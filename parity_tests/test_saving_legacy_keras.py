@@ -13,6 +13,7 @@ test_saving_keras.py). The next-step check runs in float64: rtol 1e-10.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -307,6 +308,30 @@ def test_legacy_model_loads_where_tensorflow_cannot_be_imported(tmp_path):
     np.testing.assert_allclose(y, k_model(x, training=False).numpy(), rtol=1e-5, atol=1e-5)
 
 
+def _older_spellings(config):
+    """The same model in the spellings of older Keras 2 releases: a Sequential config that is a
+    bare list of layers without an InputLayer (Keras <= 2.2.2), a functional model's class
+    named "Model" (Keras < 2.4)."""
+    if config["class_name"] == "Sequential":
+        return {"class_name": "Sequential", "config": config["config"]["layers"][1:]}
+    return {**config, "class_name": "Model"}
+
+
+@pytest.mark.parametrize("build", [sequential, functional], ids=lambda f: f.__name__)
+def test_older_keras2_spellings_load(build, tmp_path):
+    """A real tf_keras file whose model_config is rewritten in older Keras 2 spellings."""
+    rng = np.random.default_rng(7)
+    k_model = build()
+    _randomize(k_model, rng)
+    k_model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        f.attrs["model_config"] = json.dumps(_older_spellings(config)).encode()
+    r_model = reference.saving.load_model(tmp_path / "m.h5")
+    _same_weights(r_model, k_model)
+    _same_predictions(r_model, k_model, _inputs(k_model, rng))
+
+
 # -- refused configs ------------------------------------------------------------------------
 
 
@@ -324,11 +349,22 @@ def _time_major():
     return tf_keras.Sequential([K.Input((4, 3)), K.LSTM(2, time_major=True)])
 
 
+def _mixed():
+    tf_keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        return tf_keras.Sequential([K.Input((3,)), K.Dense(2)])
+    finally:
+        tf_keras.mixed_precision.set_global_policy("float32")
+
+
 REFUSED = {
     "lambda": (_lambda_model, {}, r"deserialization of a `Lambda` layer .* `safe_mode=False`"),
     "lambda unsafe": (_lambda_model, {"safe_mode": False}, r"could not locate class 'Lambda'"),
     "tf op": (_tf_op_model, {}, r"could not locate class 'TFOpLambda'.*register_serializable"),
     "time major": (_time_major, {}, r"lstm: time_major=True is not supported"),
+    # Keras 2's dtype {"class_name": "Policy", ...} is mapped to its name, which the reference
+    # (no mixed precision) refuses
+    "mixed precision": (_mixed, {}, r"Invalid dtype: 'mixed_float16'"),
 }
 
 

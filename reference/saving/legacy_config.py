@@ -6,6 +6,7 @@ Keras 2 spellings mapped: `batch_input_shape` (an InputLayer's `batch_shape`; on
 first layer, an InputLayer put in front), `axis: [n]` -> `n`, a dtype `Policy` dict -> its
 name, the RNN arguments `implementation` (dropped: a kernel layout, same math) and
 `time_major` (False dropped, True refused), `package>name` class names -> registered names,
+a Sequential config that is a bare list of layers (Keras <= 2.2.2),
 nodes `[[layer, node, tensor, kwargs], ...]` -> `{"args", "kwargs"}` with tf_keras's numbering
 of a nested Sequential's calls (from 1) brought to Keras 3's (from 0), and tf_keras's JSON
 encodings of tuples and TensorShapes -> lists.
@@ -44,6 +45,9 @@ _DROPPED = {"implementation": None, "time_major": False}
 def convert(entry: Any, where: str, shift: dict | None = None) -> dict:
     """A Keras 3 serialized entry for a Keras 2 one (a copy; the input is not changed).
     `shift`: {layer name: amount to subtract from node indices that point at it}."""
+    if isinstance(entry, dict) and entry.get("class_name") == "Sequential":
+        if isinstance(entry.get("config"), list):  # Keras <= 2.2.2: the list of layers alone
+            entry = {**entry, "config": {"layers": entry["config"]}}
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError(f"{where}: expected a serialized layer, got {str(entry)[:200]}")
     class_name, config = entry.get("class_name"), dict(entry["config"])
