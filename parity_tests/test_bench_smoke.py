@@ -10,7 +10,14 @@ import math
 
 import pytest
 
-from bench import bench_batchnorm, bench_conv, bench_dense, bench_interleave, bench_tape_overhead
+from bench import (
+    bench_attention,
+    bench_batchnorm,
+    bench_conv,
+    bench_dense,
+    bench_interleave,
+    bench_tape_overhead,
+)
 
 TINY = ["--rounds", "1", "--block-s", "0.001", "--warmup-s", "0"]
 
@@ -32,6 +39,7 @@ ROWS = [  # (module, extra arguments, the timings and ratios of its JSON, all po
      lambda p: [r["times_s"] for r in p["results"].values()]),
     (bench_conv, ["--shape", "2", "6", "6", "3"],
      lambda p: [[r["times_s"], r["ratio"]] for r in p["results"].values()]),
+    (bench_attention, ["--shape", "2", "8", "16"], lambda p: [p["times_s"], p["ratios"]]),
 ]  # fmt: skip
 
 

@@ -32,34 +32,47 @@ import numpy as np
 
 from . import _libm32
 
-_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
 _SEED_KEY = (0x3EC8F720, 0x02461E29)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SEED_MODULUS = 2**31 - 2  # Keras's _cast_seed: floormod(seed, int32.max - 1)
 _TRUNCATE = 2.0
-_CHUNK = 1 << 16  # Philox calls per vectorized block
+_CHUNK = 1 << 14  # Philox calls per vectorized block (its three (2, n) uint64 arrays: 768 KiB)
+
+
+_M = np.array([[0xD2511F53], [0xCD9E8D57]], np.uint64)  # (M0, M1) as a column
+
+
+def _round_keys(key: tuple[int, int]) -> np.ndarray:
+    """The ten round keys as columns (k0, k1), the key bumped by (W0, W1) after each round."""
+    k0, k1 = int(key[0]), int(key[1])
+    out = np.empty((10, 2, 1), np.uint64)
+    for r in range(10):
+        out[r] = [[k0], [k1]]
+        k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
+    return out
 
 
 def philox(counter: np.ndarray, key: tuple[int, int]) -> np.ndarray:
-    """Philox4x32-10 of each counter row: (n, 4) uint32 counters -> (n, 4) uint32 outputs."""
+    """Philox4x32-10 of each counter row: (n, 4) uint32 counters -> (n, 4) uint32 outputs.
+
+    The state is two (2, n) uint64 arrays holding 32-bit values, a = (c0, c2) and b = (c1, c3),
+    so one round is five whole-array operations, whatever n: p = a * (M0, M1) (exact in 64
+    bits); then with p's rows swapped (p1, p0), a = hi ^ b ^ key and b = lo.
+    """
     n = len(counter)
-    c0, c1, c2, c3 = (np.array(counter[:, j], dtype=np.uint32) for j in range(4))
-    p0, p1 = np.empty(n, np.uint64), np.empty(n, np.uint64)
-    # Each 64-bit product read as two 32-bit words (little-endian): [:, 0] lo, [:, 1] hi.
-    w0, w1 = p0.view(np.uint32).reshape(n, 2), p1.view(np.uint32).reshape(n, 2)
-    k0, k1 = int(key[0]), int(key[1])
-    for r in range(10):
-        np.multiply(c0, _M0, out=p0, casting="unsafe")
-        np.multiply(c2, _M1, out=p1, casting="unsafe")
-        np.bitwise_xor(w1[:, 1], c1, out=c0)
-        np.bitwise_xor(c0, np.uint32(k0), out=c0)  # c0 <- hi(M1 c2) ^ c1 ^ k0
-        np.bitwise_xor(w0[:, 1], c3, out=c2)
-        np.bitwise_xor(c2, np.uint32(k1), out=c2)  # c2 <- hi(M0 c0) ^ c3 ^ k1
-        c1[...], c3[...] = w1[:, 0], w0[:, 0]  # c1 <- lo(M1 c2), c3 <- lo(M0 c0)
-        if r < 9:
-            k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
-    return np.stack([c0, c1, c2, c3], axis=1)
+    a, b, p = (np.empty((2, n), np.uint64) for _ in range(3))
+    a[0], a[1], b[0], b[1] = counter[:, 0], counter[:, 2], counter[:, 1], counter[:, 3]
+    for k in _round_keys(key):
+        np.multiply(a, _M, out=p)
+        swapped = p[::-1]  # c0' reads M1 c2, c2' reads M0 c0
+        np.right_shift(swapped, np.uint64(32), out=a)
+        np.bitwise_xor(a, b, out=a)
+        np.bitwise_xor(a, k, out=a)
+        np.bitwise_and(swapped, _MASK32, out=b)
+    out = np.empty((n, 4), np.uint32)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = a[0], b[0], a[1], b[1]
+    return out
 
 
 def key_counter(seed: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
