@@ -63,7 +63,8 @@ from .reshaping import (  # issue 8
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from .rnn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # issue 10
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # issue 10
+from .rnn import Bidirectional, StackedRNNCells, TimeDistributed  # issue 10
 
 __all__ = [
     "Activation",
@@ -138,6 +139,10 @@ __all__ = [
     "LSTMCell",  # issue 10
     "SimpleRNN",  # issue 10
     "SimpleRNNCell",  # issue 10
+    "RNN",  # issue 10
+    "StackedRNNCells",  # issue 10
+    "Bidirectional",  # issue 10
+    "TimeDistributed",  # issue 10
     "AdditiveAttention",  # issue 10
     "Attention",  # issue 10
     "EinsumDense",  # issue 10

@@ -93,6 +93,10 @@ class _Cell(Layer):
     def state_size(self):
         return self.units
 
+    @property
+    def output_size(self) -> int:
+        return self.units
+
     def _bias_shape(self) -> tuple:
         return (self.gates * self.units,)
 

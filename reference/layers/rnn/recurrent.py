@@ -71,7 +71,7 @@ class _Recurrent(Layer):
         self.stateful = stateful
         self.unroll = unroll  # no effect on the math: the reference always loops
         self.use_cudnn = use_cudnn
-        self.zero_output_for_mask = zero_output_for_mask  # matters only with masks (not yet)
+        self.zero_output_for_mask = zero_output_for_mask  # matters only with a mask
         self.input_spec = InputSpec(ndim=3)
         self.supports_masking = True
         # Keras keeps a stateful layer's states out of `weights` (never saved, never trained).
@@ -148,6 +148,10 @@ class _Recurrent(Layer):
         m = np.swapaxes(mask, 0, 1).astype(bool)
         return m[::-1] if self.go_backwards else m
 
+    def _shown(self, mask):
+        """(T, B): where the output is the step's state (elsewhere it is zero)."""
+        return mask if self.zero_output_for_mask else np.logical_or.accumulate(mask, axis=0)
+
     def _sequence(self, inputs, weights, initial_state=None, mask=None, training=None):
         """Shared by call and vjp_fwd: (outputs, x, per-step values, mask, initial states)."""
         kernel, recurrent_kernel, bias = weights
@@ -173,8 +177,8 @@ class _Recurrent(Layer):
         if mask is not None:
             # Keras's output at a masked step is the previous OUTPUT, zeros before the first
             # unmasked step (even with an initial state); the states carry over.
-            seen = np.logical_or.accumulate(mask, axis=0)[..., None]
-            ys = np.where(seen, ys, np.zeros((), ys.dtype))
+            # zero_output_for_mask: zeros at every masked step (the last output too).
+            ys = np.where(self._shown(mask)[..., None], ys, np.zeros((), ys.dtype))
         if self.stateful:
             for v, s in zip(self.states, last, strict=True):
                 v.assign(np.asarray(_plain(s)))
@@ -216,6 +220,8 @@ class _Recurrent(Layer):
             dhs += np.swapaxes(grads[0], 0, 1)
         else:
             dhs[-1] += grads[0]
+        if residuals.mask is not None:
+            dhs *= self._shown(residuals.mask)[..., None]  # zeroed outputs pass no gradient
         if self.return_state:
             dhs[-1] += grads[1]
         dxw, drk, db_rec = self._backward(residuals, dhs, grads[2:] if self.return_state else [])
