@@ -14,6 +14,10 @@ import math
 
 import numpy as np
 
+from .. import activations
+from ..autodiff import tape as _tape
+from ..autodiff.tracked import TrackedArray, _plain, _swap_tapes, _tapes, recording_tapes
+
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -118,3 +122,73 @@ def large_negative(dtype) -> float:
     """The logit that ops.dot_product_attention gives a masked position (TF backend):
     -0.7 * the dtype's max (float16: -0.7 * 65500); exp of it minus the row max is 0."""
     return (65500.0 if np.dtype(dtype) == np.float16 else 3.38953e38) * -0.7
+
+
+def dot_product_attention(q, k, v, mask, scale: float):
+    """Keras's ops.dot_product_attention on the TF backend, for (B, T, N, H) queries and
+    (B, S, N, H) keys and values.
+
+    Computes: logits = einsum("BTNH,BSNH->BNTS", q, k) * scale; logits = where(mask, logits,
+    large_negative) (mask broadcast to (B, N, T, S)); p = softmax(logits, -1);
+    out = einsum("BNTS,BSNH->BTNH", p, v).
+    VJP (one tape node, p saved by the forward pass): dv = p^T dout; dp = dout v^T;
+    dlogits = p * (dp - sum(dp * p, -1)), 0 where masked; dq = dlogits k * scale;
+    dk = dlogits^T q * scale. Under a tape without layer VJPs the forward is traced instead.
+    """
+    tracked = [x for x in (q, k, v) if isinstance(x, TrackedArray)]
+    if not (tracked and recording_tapes(tracked) and _tape.layer_vjps_enabled()):
+        return _attention_forward(q, k, v, mask, scale)[0]
+    with _tape.paused():
+        out, probs = _attention_forward(_plain(q), _plain(k), _plain(v), mask, scale)
+    slots = [i for i, x in enumerate((q, k, v)) if isinstance(x, TrackedArray)]
+
+    def pullback(gs, need, traced):
+        g = np.zeros_like(out) if gs[0] is None else gs[0]
+        if traced:  # the backward is itself recorded: differentiate the readable forward
+            return _replayed(lambda *a: _attention_forward(*a, mask, scale)[0], (q, k, v), g,
+                             slots)  # fmt: skip
+        grads = _attention_backward(_plain(q), _plain(k), _plain(v), mask, scale, probs, g)
+        return [grads[i] for i in slots]
+
+    return _tape.record_node(tracked, [out], pullback, "dot_product_attention")[0]
+
+
+def _attention_forward(q, k, v, mask, scale):
+    logits = einsum("BTNH,BSNH->BNTS", q, k) * np.asarray(scale, q.dtype)
+    if mask is not None:
+        logits = np.where(mask, logits, np.asarray(large_negative(q.dtype), q.dtype))
+    probs = activations.softmax(logits, axis=-1)  # tf.nn.softmax: exp(x - max) / sum
+    return einsum("BNTS,BSNH->BTNH", probs, v), probs
+
+
+def _heads_first(x):
+    """(B, L, N, H) -> contiguous (B, N, L, H): one copy, so that every batched product below
+    is a plain GEMM per (batch, head) (a transposed view makes np.matmul skip BLAS)."""
+    return np.ascontiguousarray(np.transpose(x, (0, 2, 1, 3)))
+
+
+def _attention_backward(q, k, v, mask, scale, probs, g):
+    gh, vh, qh, kh = (_heads_first(x) for x in (g, v, q, k))
+    dv = np.matmul(np.ascontiguousarray(np.swapaxes(probs, -1, -2)), gh)
+    dp = np.matmul(gh, np.ascontiguousarray(np.swapaxes(vh, -1, -2)))
+    dlogits = probs * (dp - np.sum(dp * probs, axis=-1, keepdims=True))
+    if mask is not None:
+        dlogits = np.where(mask, dlogits, np.zeros((), dlogits.dtype))
+    dlogits = dlogits * np.asarray(scale, dlogits.dtype)
+    dq = np.matmul(dlogits, kh)
+    dk = np.matmul(np.ascontiguousarray(np.swapaxes(dlogits, -1, -2)), qh)
+    return [np.transpose(d, (0, 2, 1, 3)) for d in (dq, dk, dv)]
+
+
+def _replayed(fn, inputs, g, slots):
+    """Gradients of fn(*inputs) for the tracked inputs at `slots`, recorded on the tapes that
+    record now (higher-order gradients), by a tape over the readable forward."""
+    inner = _tape.GradientTape(watch_accessed_variables=False, use_layer_vjps=False)
+    sources = [inputs[i] for i in slots]
+    with _swap_tapes([*_tapes(), inner]):
+        inner._active = True
+        for s in sources:
+            inner.watch(s)
+        out = fn(*inputs)
+        inner._stop()
+    return inner.gradient(out, sources, output_gradients=g)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import activations, constraints, initializers, regularizers
+from ... import constraints, initializers, regularizers
 from ...layer import Layer
 from ...ops import attention as ops
 from ..activations.softmax import Softmax
@@ -31,8 +31,10 @@ class MultiHeadAttention(Layer):
       masked probabilities -> 0), dropout on the probabilities; a fully masked row gives 0.
     Mask: AND of query's attached mask [B, T, 1], value_mask and key_mask [B, 1, S], the causal
     mask [1, T, S] (use_causal_mask) and attention_mask (broadcast over batch and heads).
-    VJP: traced through the EinsumDense projections' hand-written VJPs and the attention core
-    (matmul/transpose/softmax rules).
+    VJP: the projections' hand-written EinsumDense VJPs; on the first path the attention core
+    is one node too (ops.attention.dot_product_attention: dv = p^T dout, dlogits =
+    p * (dp - sum(dp * p)), dq = dlogits k * scale, dk = dlogits^T q * scale); the second path
+    is traced (einsum as matmul, softmax, where, dropout).
     Keras: keras.layers.MultiHeadAttention(num_heads, key_dim, value_dim=None, dropout=0.0,
     use_bias=True, output_shape=None, attention_axes=None, ...); sublayers query, key, value,
     attention_output (EinsumDense), weights in that order.
@@ -217,17 +219,13 @@ class MultiHeadAttention(Layer):
         return (out, scores) if return_attention_scores else out
 
     def _dot_product_attention(self, q, k, v, mask, is_causal):
-        """Keras's ops.dot_product_attention on the TF backend (rank-4 q, k, v)."""
-        logits = ops.einsum("BTNH,BSNH->BNTS", q, k)
-        logits = logits * np.asarray(self._scale, logits.dtype)
+        """Keras's ops.dot_product_attention on the TF backend (rank-4 q, k, v): one tape
+        node with a hand-written backward (ops.attention.dot_product_attention)."""
         if is_causal:
             mask = ops.causal_mask(np.shape(q)[1], np.shape(k)[1])[None]
         elif mask is not None:
             mask = np.expand_dims(mask, tuple(range(-3, -3 - (4 - mask.ndim), -1)))
-        if mask is not None:
-            logits = np.where(mask, logits, np.asarray(ops.large_negative(q.dtype), q.dtype))
-        probs = activations.softmax(logits, axis=-1)  # tf.nn.softmax: exp(x - max) / sum
-        return ops.einsum("BNTS,BSNH->BTNH", probs, v)
+        return ops.dot_product_attention(q, k, v, mask, self._scale)
 
     def _explicit_attention(self, q, k, v, mask, training):
         q = q * np.asarray(self._scale, q.dtype)
