@@ -16,6 +16,7 @@ from bench import (
     bench_conv,
     bench_dense,
     bench_interleave,
+    bench_saving,
     bench_tape_overhead,
 )
 
@@ -40,6 +41,7 @@ ROWS = [  # (module, extra arguments, the timings and ratios of its JSON, all po
     (bench_conv, ["--shape", "2", "6", "6", "3"],
      lambda p: [[r["times_s"], r["ratio"]] for r in p["results"].values()]),
     (bench_attention, ["--shape", "2", "8", "16"], lambda p: [p["times_s"], p["ratios"]]),
+    (bench_saving, ["--units", "4", "8", "2"], lambda p: [p["times_s"], p["ratios"]]),
 ]  # fmt: skip
 
 

@@ -28,6 +28,20 @@ def _scope() -> list:
     return _state.scope
 
 
+@contextlib.contextmanager
+def initializers_skipped():
+    """Within it, add_weight runs no initializer: a new variable's value is a read-only
+    zero-stride view of one zero, which takes no memory. reference.saving.load_model builds
+    a model whose every value the file then replaces (a 10M-weight glorot draw costs ~15x
+    the read of the file, and even a zero fill costs about one read)."""
+    before = getattr(_state, "skip_initializers", False)
+    _state.skip_initializers = True
+    try:
+        yield
+    finally:
+        _state.skip_initializers = before
+
+
 def _policy_name(dtype: Any, layer: str) -> str:
     if isinstance(dtype, dict):  # a serialized DTypePolicy
         dtype = dtype.get("config", {}).get("name")
@@ -302,12 +316,15 @@ class Layer:
             init = initializers.get("glorot_uniform" if "float" in dtype else "zeros")
         elif not callable(init) or isinstance(init, type | dict):
             init = initializers.get(init)
+        skip = getattr(_state, "skip_initializers", False) and None not in shape
+        if skip:  # initializers_skipped(): the variable is created from one zero
+            init = np.zeros((), dtype)
         with self._name_scope():
             prefix = "/".join(layer.name for layer in _scope())
             name = name if name is not None else unique_name("variable")
             variable = Variable(
                 init,
-                shape=shape,
+                shape=None if skip else shape,
                 dtype=dtype,
                 trainable=trainable,
                 name=name,
@@ -315,6 +332,8 @@ class Layer:
                 regularizer=regularizers.get(regularizer),
                 constraint=constraints.get(constraint),
             )
+        if skip:  # then takes its shape as a read-only view (no memory; a load replaces it)
+            variable._value = np.broadcast_to(variable._value, shape)
         self._track_variable(variable)
         return variable
 

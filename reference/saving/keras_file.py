@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import nest
 from . import _h5, legacy_h5, registry
+from . import archive as archive_lib
 from .weights import atomic_write, load_open_file, write_open_file
 
 # Members are read into memory: a declared size over these limits, or a compression ratio
@@ -34,6 +35,15 @@ _LAMBDA_ERROR = (
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, limit: int, filepath: str) -> bytes:
+    info = _member_info(archive, name, limit, filepath)
+    with archive.open(info) as member:
+        data = member.read(limit + 1)  # never more than the limit, whatever the header says
+    if len(data) > limit:
+        raise ValueError(f"load_model: {filepath}: member {name!r} exceeds {limit} bytes.")
+    return data
+
+
+def _member_info(archive: zipfile.ZipFile, name: str, limit: int, filepath: str) -> zipfile.ZipInfo:
     try:
         info = archive.getinfo(name)
     except KeyError:
@@ -48,11 +58,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int, filepath: str)
             f"(compressed {info.compress_size}); the limit is {limit} bytes and a ratio of "
             f"{MAX_RATIO} (a zip bomb or an oversized member is refused)."
         )
-    with archive.open(info) as member:
-        data = member.read(limit + 1)  # never more than the limit, whatever the header says
-    if len(data) > limit:
-        raise ValueError(f"load_model: {filepath}: member {name!r} exceeds {limit} bytes.")
-    return data
+    return info
 
 
 def _has_lambda(config: Any) -> bool:
@@ -191,12 +197,35 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         archive = zipfile.ZipFile(filepath, "r")
     except (zipfile.BadZipFile, OSError) as e:
         raise ValueError(f"load_model: {filepath} is not a readable zip archive: {e}") from e
+    label = f"{filepath}:model.weights.h5"
     with archive:
         try:
             raw = _read_member(archive, "config.json", CONFIG_LIMIT, filepath)
-            weights = _read_member(archive, "model.weights.h5", WEIGHTS_LIMIT, filepath)
+            info = _member_info(archive, "model.weights.h5", WEIGHTS_LIMIT, filepath)
+            if info.compress_type == zipfile.ZIP_STORED:  # as Keras writes it: read in place
+                weights = archive_lib.StoredMember(filepath, info, label)
+                crc = archive_lib.CrcCheck(weights, info, label)
+            else:
+                weights = io.BytesIO(_read_member(archive, info.filename, WEIGHTS_LIMIT, filepath))
+                crc = None  # zipfile checked it while decompressing
         except (zipfile.BadZipFile, OSError, EOFError) as e:  # a damaged member (bad CRC, ...)
             raise ValueError(f"load_model: {filepath}: damaged archive member: {e}") from e
+    with weights:
+        try:
+            model = _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, label)
+        except ValueError as e:
+            if crc is not None:
+                crc.verify()  # a damaged member is the better explanation of the failure
+            raise e from e.__cause__
+        if crc is not None:
+            crc.verify()
+    return model
+
+
+def _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, label) -> Any:  # noqa: ANN001
+    """The model of config.json `raw`, built without running initializers, then loaded."""
+    from ..layer import initializers_skipped
+
     try:
         config = json.loads(raw)
     except (ValueError, RecursionError) as e:
@@ -204,19 +233,21 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     if safe_mode and _has_lambda(config):
         raise ValueError(f"load_model: {filepath}: {_LAMBDA_ERROR}")
     try:
-        model = deserialize(config, custom_objects, f"{filepath}:config.json")
-        if compile and isinstance(config.get("compile_config"), dict) and config["compile_config"]:
-            _compile(model, config["compile_config"], f"{filepath}:config.json")
+        with initializers_skipped():  # every value is read from the file below
+            model = deserialize(config, custom_objects, f"{filepath}:config.json")
+            compile_config = config.get("compile_config") if compile else None
+            if isinstance(compile_config, dict) and compile_config:
+                _compile(model, compile_config, f"{filepath}:config.json")
     except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as e:
         raise ValueError(f"load_model: {filepath}: config.json is not a model config the "
                          f"reference can rebuild: {type(e).__name__}: {e}") from e  # fmt: skip
     h5py = _h5.h5py()
     try:
-        f = h5py.File(io.BytesIO(weights), "r")
+        f = h5py.File(weights, "r")
     except OSError as e:
-        raise ValueError(f"load_model: {filepath}: model.weights.h5 is not HDF5: {e}") from e
+        raise ValueError(f"load_model: {label} is not HDF5: {e}") from e
     with f:
-        load_open_file(model, f, f"{filepath}:model.weights.h5")
+        load_open_file(model, f, label)
     return model
 
 

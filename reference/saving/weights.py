@@ -19,6 +19,8 @@ import tempfile
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ..layer import Layer
 from ..naming import to_snake_case
 from ..optimizers.base import Optimizer
@@ -199,14 +201,53 @@ def _plan_one(f: Any, path: str, saveable: Any, filepath: str) -> list:
             f"variables, but received {len(members)} variables during loading. Expected: "
             f"{[v.name for v in variables]}"
         )
-    plan = []
-    for i, (v, ds) in enumerate(zip(variables, members, strict=True)):
-        try:
-            value = _h5.read_dataset(ds, f"{where}/{i} (variable {v.path!r})", v.shape, v.dtype)
-        except OSError as e:  # h5py's error for unreadable (corrupted) data
-            raise ValueError(f"{where}/{i} (variable {v.path!r}): unreadable data: {e}") from e
-        plan.append((v, value))
-    return plan
+    return [
+        (v, _checked(ds, at, v), at)
+        for i, (v, ds) in enumerate(zip(variables, members, strict=True))
+        for at in [f"{where}/{i} (variable {v.path!r})"]
+    ]
+
+
+def _checked(ds: Any, where: str, v: Any) -> Any:
+    """The dataset `ds`, once its shape and dtype fit variable `v` (no data is read).
+
+    A numeric value may be cast within its kind ("same_kind": float64 -> float32, as Keras's
+    assign does); strings, objects, compounds, or a float read into an integer variable, are
+    refused.
+    """
+    if ds.shape is None:  # an HDF5 null dataspace (h5py.Empty)
+        raise ValueError(f"{where}: the dataset is empty (a null dataspace), not an array.")
+    if tuple(ds.shape) != tuple(v.shape):
+        raise ValueError(
+            f"{where}: shape mismatch: the file has shape {tuple(ds.shape)}, the target variable "
+            f"has shape {tuple(v.shape)}."
+        )
+    if ds.dtype.kind not in "biuf" or not np.can_cast(ds.dtype, v.dtype, "same_kind"):
+        raise ValueError(
+            f"{where}: dtype mismatch: the file holds {ds.dtype}, which cannot be loaded into a "
+            f"{v.dtype} variable."
+        )
+    return ds
+
+
+def _read(ds: Any, where: str) -> np.ndarray:
+    """The dataset's values, read straight into a new array."""
+    try:
+        value = np.empty(ds.shape, ds.dtype)
+        ds.read_direct(value)
+        return value
+    except OSError as e:  # h5py's error for unreadable (corrupted) data
+        raise ValueError(f"{where}: unreadable data: {e}") from e
+
+
+def _adopt(variable: Any, value: np.ndarray) -> None:
+    """variable.assign(value) without assign's copy: `value` is a new array only this load
+    holds (a 10M-weight model's copy would cost as much as reading the file)."""
+    if value.dtype != np.dtype(variable.dtype):
+        variable.assign(value)
+        return
+    value.flags.writeable = False
+    variable._value = value
 
 
 def _extra_groups(f: Any, expected: set[str]) -> list[str]:
@@ -265,7 +306,8 @@ def load_weights(
 
 
 def load_open_file(obj: Any, f: Any, label: str, skip_mismatch: bool = False) -> None:
-    """load_weights on an open h5py.File (`label` names it in errors): check all, then assign."""
+    """load_weights on an open h5py.File (`label` names it in errors): check every shape and
+    dtype, read every value into a new array, then give each variable its array."""
     errors: list[str] = []
     plan: list = []
     try:
@@ -291,5 +333,6 @@ def load_open_file(obj: Any, f: Any, label: str, skip_mismatch: bool = False) ->
         )
     for message in errors:
         warnings.warn(f"Skipped loading: {message}", stacklevel=3)
-    for variable, value in plan:
-        variable.assign(value)
+    values = [_read(ds, where) for _, ds, where in plan]  # every read before any assignment
+    for (variable, _, _), value in zip(plan, values, strict=True):
+        _adopt(variable, value)
