@@ -284,6 +284,40 @@ def test_compiled_model_resumes_training(tmp_path):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-7, atol=1e-12)
 
 
+COMPILED = {
+    "sparse ce, accuracy, rmsprop": (lambda: "sparse_categorical_crossentropy",
+                                     lambda: ["accuracy"], lambda: "rmsprop", "labels"),
+    "mse object, mae + rmse, sgd momentum": (
+        lambda: tf_keras.losses.MeanSquaredError(),
+        lambda: ["mae", tf_keras.metrics.RootMeanSquaredError()],
+        lambda: tf_keras.optimizers.SGD(0.1, momentum=0.9), "targets"),
+    "ce from logits, categorical accuracy, adam": (
+        lambda: tf_keras.losses.CategoricalCrossentropy(from_logits=True),
+        lambda: ["categorical_accuracy"], lambda: "adam", "one hot"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("loss, metrics, optimizer, y_kind", COMPILED.values(), ids=COMPILED.keys())
+def test_training_config_losses_and_metrics(loss, metrics, optimizer, y_kind, tmp_path):
+    """tf_keras's training_config spellings (MeanMetricWrapper, loss objects with reduction
+    "auto", `Custom>` optimizers): after loading, one more step gives tf_keras's loss, metrics
+    and weights (float32: rtol 1e-5, as the predictions)."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((6, 4)).astype("float32")
+    labels = rng.integers(0, 3, 6)
+    y = {"labels": labels, "one hot": np.eye(3)[labels], "targets": rng.standard_normal((6, 3))}
+    y = y[y_kind].astype("float32")
+    k_model = tf_keras.Sequential([K.Input((4,)), K.Dense(5, activation="relu"), K.Dense(3)])
+    k_model.compile(optimizer=optimizer(), loss=loss(), metrics=metrics())
+    k_model.train_on_batch(x, y)
+    k_model.save(tmp_path / "m.h5")
+    r_model = reference.saving.load_model(tmp_path / "m.h5")
+    got, want = r_model.train_on_batch(x, y), k_model.train_on_batch(x, y)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for a, b in zip(r_model.get_weights(), k_model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_legacy_model_loads_where_tensorflow_cannot_be_imported(tmp_path):
     rng = np.random.default_rng(5)
     k_model = conv_rnn()

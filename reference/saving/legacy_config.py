@@ -90,27 +90,36 @@ def _convert_model(class_name: str, config: dict, where: str) -> None:
     layers = config.get("layers")
     if not isinstance(layers, list):
         raise ValueError(f"{where}: a model config without a list of layers.")
-    # tf_keras counts the calls of a nested Sequential that has an input from 1 (its node 0 is
-    # its own graph, _should_skip_first_node); the reference's Sequential, as Keras 3's, from 0.
-    shift = {x.get("name"): 1 for x in layers if _sequential_with_input(x)}
-    layers = [convert(layer, where, shift) for layer in layers]
+    # tf_keras counts the calls of a nested model with a graph of its own (a functional model,
+    # a Sequential with an input) from 1 (_should_skip_first_node). The Keras 3 configs that
+    # keras_file.functional_from_config reads count them from 0 in nodes' arguments, and from
+    # 1 for a functional model only in input_layers/output_layers.
+    in_nodes = {x.get("name"): 1 for x in layers if _own_graph(x)}
+    in_ends = {x.get("name"): 1 for x in layers if _sequential_with_input(x)}
+    layers = [convert(layer, where, in_nodes) for layer in layers]
     for key in ("input_layers", "output_layers"):
         if key in config:
-            config[key] = _shifted(config[key], shift)
-    for layer in layers:
-        shape = layer.pop("_batch_input_shape", None)
-        if class_name == "Sequential" and layer is layers[0] and shape is not None:
-            dtype = layer["config"].get("dtype")
-            entry = {"batch_shape": shape, "dtype": dtype if isinstance(dtype, str) else None}
-            layers.insert(0, {"class_name": "InputLayer", "module": "keras.layers",
-                              "config": entry})  # fmt: skip
+            config[key] = _shifted(config[key], in_ends)
+    shapes = [layer.pop("_batch_input_shape", None) for layer in layers]
+    if class_name == "Sequential" and shapes and shapes[0] is not None:
+        dtype = layers[0]["config"].get("dtype")
+        entry = {"batch_shape": shapes[0], "dtype": dtype if isinstance(dtype, str) else None}
+        layers.insert(0, {"class_name": "InputLayer", "module": "keras.layers", "config": entry})
     config["layers"] = layers
+
+
+def _own_graph(entry: Any) -> bool:
+    functional = isinstance(entry, dict) and entry.get("class_name") in ("Functional", "Model")
+    return functional or _sequential_with_input(entry)
 
 
 def _sequential_with_input(entry: Any) -> bool:
     if not isinstance(entry, dict) or entry.get("class_name") != "Sequential":
         return False
-    layers = (entry.get("config") or {}).get("layers") or [{}]
+    config = entry.get("config")
+    layers = config.get("layers") if isinstance(config, dict) else config
+    if not isinstance(layers, list) or not layers:
+        return False
     first = layers[0] if isinstance(layers[0], dict) else {}
     return first.get("class_name") == "InputLayer" or "batch_input_shape" in (
         first.get("config") or {}
@@ -144,3 +153,70 @@ def _node(node: Any, where: str, shift: dict) -> Any:
     if not isinstance(kwargs, dict):
         raise ValueError(f"{where}: inbound node kwargs {str(kwargs)[:200]} are not a dict.")
     return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": kwargs}
+
+
+# -- training_config: Keras 2 losses and metrics -> what Model.compile takes ------------------
+
+# tf_keras wraps a metric given as a string in MeanMetricWrapper(name=<the string>,
+# fn=<the function's name>); compile resolves these strings from the output shapes.
+_SPECIAL_METRICS = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def _loss(spec: Any, where: str) -> Any:
+    """A string as is; {"class_name", "config"} as that reference Loss class. Keras 2's
+    `reduction="auto"` is Keras 3's "sum_over_batch_size"; its `fn` is implied by the class."""
+    from . import registry
+
+    if not isinstance(spec, dict):
+        return spec
+    entry = {"module": "keras.losses", **spec}
+    cls = registry.lookup(entry, None, f"{where}: loss", "keras.losses")
+    config = {k: v for k, v in (spec.get("config") or {}).items() if k != "fn"}
+    if config.get("reduction") == "auto":
+        config["reduction"] = "sum_over_batch_size"
+    return cls(**config)
+
+
+def _metric(spec: Any, where: str) -> Any:
+    from . import registry
+
+    if not isinstance(spec, dict):
+        return spec
+    config = spec.get("config") or {}
+    if spec.get("class_name") == "MeanMetricWrapper":
+        name = config.get("name")
+        return name if name in _SPECIAL_METRICS else config.get("fn")
+    cls = registry.lookup({"module": "keras.metrics", **spec}, None, f"{where}: metric",
+                          "keras.metrics")  # fmt: skip
+    return cls(**config)
+
+
+def _nested(fn: Any, value: Any, where: str) -> Any:
+    if isinstance(value, list):
+        return [_nested(fn, v, where) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:  # {output name: spec}
+        return {k: _nested(fn, v, where) for k, v in value.items()}
+    return fn(value, where)
+
+
+def _single(value: Any) -> Any:
+    """tf_keras writes one list per output ([[m1, m2]]); a single output's list alone."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def compile_args(training: dict, where: str) -> dict:
+    """loss, loss_weights, metrics and weighted_metrics of a tf_keras `training_config`.
+
+    Keras: saving_utils.compile_args_from_training_config (which, in Keras 3.15, fails on a
+    string loss: "Could not deserialize 'keras.metrics.mse'").
+    """
+    try:
+        return {
+            "loss": _nested(_loss, training.get("loss"), where),
+            "loss_weights": training.get("loss_weights"),
+            "metrics": _single(_nested(_metric, training.get("metrics"), where)),
+            "weighted_metrics": _single(_nested(_metric, training.get("weighted_metrics"), where)),
+        }
+    except TypeError as e:
+        raise ValueError(f"{where}: training_config has a loss or metric the reference cannot "
+                         f"build: {e}") from e  # fmt: skip

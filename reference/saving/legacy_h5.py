@@ -325,11 +325,8 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                 training = _json_attr(f, "training_config", label)
                 if not isinstance(training, dict):
                     raise ValueError(f"{label}: training_config is not a JSON object.")
-                loss = training.get("loss")
-                model.compile(optimizer=_optimizer(training, label), loss=loss,
-                              loss_weights=training.get("loss_weights"),
-                              metrics=training.get("metrics"),
-                              weighted_metrics=training.get("weighted_metrics"))  # fmt: skip
+                args = legacy_config.compile_args(training, f"{label}: training_config")
+                model.compile(optimizer=_optimizer(training, label), **args)
                 model.optimizer.build(model.trainable_variables)
                 plan += _plan_optimizer(f, model, label)
         except (OSError, KeyError, RuntimeError) as e:
