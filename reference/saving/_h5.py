@@ -17,9 +17,9 @@ def h5py() -> Any:
         import h5py as module
     except ImportError as e:
         raise ImportError(
-            "reference.saving needs h5py to read or write `.weights.h5` files, and it is not "
-            "installed. Install it with `python -m pip install h5py` (it is also in this "
-            "project's `tf` extra)."
+            "reference.saving needs h5py to read or write `.weights.h5`, `.keras` and `.h5` "
+            "files, and it is not installed. Install it with `python -m pip install h5py` (it "
+            "is also in this project's `tf` extra)."
         ) from e
     return module
 
