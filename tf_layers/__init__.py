@@ -70,6 +70,7 @@ from tf_layers.reshaping import (  # issue 8
     ZeroPadding3D,
 )
 from tf_layers.rnn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # issue 10
+from tf_layers.rnn import RNN, Bidirectional, StackedRNNCells, TimeDistributed  # issue 10
 
 __all__ = [
     "Activation",
@@ -144,6 +145,10 @@ __all__ = [
     "LSTMCell",  # issue 10
     "SimpleRNN",  # issue 10
     "SimpleRNNCell",  # issue 10
+    "RNN",  # issue 10
+    "StackedRNNCells",  # issue 10
+    "Bidirectional",  # issue 10
+    "TimeDistributed",  # issue 10
     "AdditiveAttention",  # issue 10
     "Attention",  # issue 10
     "EinsumDense",  # issue 10

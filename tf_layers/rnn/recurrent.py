@@ -62,6 +62,14 @@ class _Cell(keras.layers.Layer):
         # recurrent dropout forces Keras's implementation 1: one mask per gate block
         self.mask_count = self.gates if (recurrent_dropout or implementation == 1) else 1
 
+    @property
+    def state_size(self):
+        return [self.units, self.units] if self.gates == 4 else self.units
+
+    @property
+    def output_size(self):
+        return self.units
+
     def applies(self, rate):
         """Keras's cells apply a mask when 0 < rate < 1 (SimpleRNNCell: rate > 0)."""
         return rate > 0 if self.gates == 1 else 0 < rate < 1
