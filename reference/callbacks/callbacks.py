@@ -75,7 +75,8 @@ class ProgbarLogger(Callback):
 
     @staticmethod
     def _metrics(logs) -> str:
-        return "".join(f" - {k}: {v:.4f}" for k, v in (logs or {}).items())
+        # a vector result (F1Score per class) shows as its mean, as Keras's progress bar
+        return "".join(f" - {k}: {float(np.mean(v)):.4f}" for k, v in (logs or {}).items())
 
     def _line(self, step: int, logs, final: bool) -> str:
         elapsed = time.perf_counter() - self._start

@@ -278,7 +278,7 @@ class Trainer:
             cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
         if verbose not in (0, "auto") and logs:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+            print(" - ".join(f"{k}: {float(np.mean(v)):.4f}" for k, v in logs.items()))
         return logs if return_dict else self._flatten_logs(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
