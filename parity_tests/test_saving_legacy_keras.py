@@ -486,6 +486,8 @@ HOSTILE = {
                     r"layer count mismatch"),
     "missing layer group": (lambda f: f.__delitem__("dense_2"),
                             r"layer 'dense_2' is listed in layer_names but has no group"),
+    "listed twice": (_set_attr("dense_2", "weight_names", [b"dense_2/kernel:0"] * 2),
+                     r"dense_2: weight_names lists \['dense_2/kernel:0'\] more than once"),
     "number names": (_set_attr("/", "layer_names", np.arange(3)),
                      r"expected a string attribute, found int"),
     "scalar names": (lambda f: (f.__delitem__("dense_2/dense_2/bias:0"),

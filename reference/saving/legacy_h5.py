@@ -102,6 +102,9 @@ def _saved(group: Any, name: str, where: str) -> list[tuple[str, Any]]:
     if not isinstance(sub, h5py.Group):
         raise ValueError(f"{where}: layer {name!r} is listed in layer_names but has no group.")
     listed = _names(sub, "weight_names", f"{where}/{name}")
+    twice = sorted({w for w in listed if listed.count(w) > 1})
+    if twice:
+        raise ValueError(f"{where}/{name}: weight_names lists {twice} more than once.")
     out = []
     for weight in listed:
         ds = sub.get(weight) if not weight.startswith("/") else None
