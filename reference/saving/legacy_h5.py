@@ -289,6 +289,23 @@ def _plan_optimizer(f: Any, model: Any, label: str) -> list:
     return plan
 
 
+def _compile(f: Any, model: Any, label: str) -> list:
+    """Compile `model` from the file's training_config; the plan of its optimizer state."""
+    training = _json_attr(f, "training_config", label)
+    if not isinstance(training, dict):
+        raise ValueError(f"{label}: training_config is not a JSON object.")
+    try:
+        args = legacy_config.compile_args(training, f"{label}: training_config")
+        model.compile(optimizer=_optimizer(training, label), **args)
+        model.optimizer.build(model.trainable_variables)
+    except (KeyError, TypeError, IndexError, AttributeError) as e:
+        raise ValueError(
+            f"{label}: training_config is not one the reference can compile: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    return _plan_optimizer(f, model, label)
+
+
 def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,
                safe_mode: bool = True) -> Any:  # fmt: skip
     """A reference model from a Keras 2 whole-model `.h5` file (tf_keras's `model.save`).
@@ -296,8 +313,8 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     Keras: keras.models.load_model(path.h5) (legacy_h5_format.load_model_from_hdf5).
     The config is mapped to Keras 3 spellings (legacy_config), rebuilt with reference classes
     looked up by name, then the weights load by topological order, all or nothing. When the
-    file has a training_config (and compile=True), the model is compiled with its optimizer
-    and loss, and tf_keras's optimizer state is restored.
+    file has a training_config (and compile=True), the model is compiled with its optimizer,
+    loss and metrics, and tf_keras's optimizer state is restored.
     """
     from .keras_file import _LAMBDA_ERROR, _has_lambda, deserialize
 
@@ -325,13 +342,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                 raise ValueError(f"{label} has no model_weights group.")
             plan = _plan_weights(f["model_weights"], model, label, False, False)
             if compile and "training_config" in f.attrs:
-                training = _json_attr(f, "training_config", label)
-                if not isinstance(training, dict):
-                    raise ValueError(f"{label}: training_config is not a JSON object.")
-                args = legacy_config.compile_args(training, f"{label}: training_config")
-                model.compile(optimizer=_optimizer(training, label), **args)
-                model.optimizer.build(model.trainable_variables)
-                plan += _plan_optimizer(f, model, label)
+                plan += _compile(f, model, label)
         except (OSError, KeyError, RuntimeError) as e:
             raise _damaged(label, e) from e
     for variable, value in plan:
