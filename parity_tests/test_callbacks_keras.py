@@ -98,10 +98,16 @@ def test_model_checkpoint_matches_keras(row, tmp_path):
                 np.testing.assert_allclose(r, k, rtol=1e-9, atol=1e-12, err_msg=name)
 
 
+# An AUC on 20 samples takes few values, so epochs often tie; with min_delta=0 a tie is decided
+# by the last ulp of each side's own summation order (the full suite once saw the two sides
+# disagree there). min_delta > 0 keeps every decision far from ties.
 MONITORED = [
-    ("EarlyStopping", dict(monitor="val_auc", patience=1, restore_best_weights=True)),
+    (
+        "EarlyStopping",
+        dict(monitor="val_auc", patience=1, restore_best_weights=True, min_delta=1e-4),
+    ),
     ("EarlyStopping", dict(monitor="val_mse", patience=0, min_delta=1e-3)),
-    ("ReduceLROnPlateau", dict(monitor="val_auc", patience=1, factor=0.5, min_delta=0.0)),
+    ("ReduceLROnPlateau", dict(monitor="val_auc", patience=1, factor=0.5, min_delta=1e-4)),
     ("ReduceLROnPlateau", dict(monitor="val_loss", patience=1, factor=0.5, cooldown=1)),
 ]
 
