@@ -1,4 +1,4 @@
-"""N-d convolution as GEMMs over stride-trick windows (im2col), with its two gradients.
+"""N-d convolution as GEMMs (shifted row blocks, or im2col), with its two gradients.
 
 Every convolution layer (Conv1D/2D/3D, the transposed, depthwise and separable ones) computes
 with the three functions here, in channels_last layout (layers move channels_first axes around
@@ -18,21 +18,22 @@ y (N, *Q, O) with Q_i = (S_i + pad_before_i + pad_after_i - d_i * (K_i - 1) - 1)
 `pads` is a tuple of (before, after) per spatial axis, from `conv_pads`.
 
 Two formulations, chosen per call (both exact to float rounding, tested against each other and
-against `conv_naive`):
+against `conv_naive` in fast_paths_test.py and conv_test.py):
 
-- shifted GEMMs (stride 1, one group, float32/float64): the zero-padded input is one matrix
-  of rows (lead + N * prod(G), C) on a grid G (`_grid`: each axis padded once, the padding
-  shared between neighbouring rows and images). Output q's tap k reads row `row(q) + off(k)`
-  with off(k) = sum_i k_i d_i prod(G[i+1:]), so every tap is one GEMM of a *contiguous* row
-  block of that matrix with kernel[k], accumulated in place into an output laid out on the
-  grid (BLAS beta = 1); the valid outputs are a view of it. No im2col copy: the forward
-  reads the input once per tap, the kernel gradient is one GEMM per tap over all rows, and
-  the input gradient is the same loop with dy (zero-embedded in the grid) and kernel[k]^T.
-  About prod(G) / prod(Q) more rows than outputs (1.06x for 3x3 "same" on 32x32).
+- shifted GEMMs (stride 1, one group, float32/float64, an im2col of 4 MiB or more): the
+  zero-padded input is one matrix of rows (lead + N * prod(G), C) on a grid G (`_grid`: each
+  axis padded once, the padding shared between neighbouring rows and images). Output q's
+  tap k reads row `row(q) + off(k)` with off(k) = sum_i k_i d_i prod(G[i+1:]), so every tap
+  is one GEMM of a *contiguous* row block of that matrix with kernel[k], accumulated in place
+  into an output laid out on the grid (BLAS beta = 1); the valid outputs are a view of it.
+  No im2col copy: the forward reads the input once per tap, the kernel gradient is one GEMM
+  per tap over all rows, and the input gradient is the same loop with dy (zero-embedded in
+  the grid) and kernel[k]^T. About prod(G) / prod(Q) more rows than outputs (1.06x for 3x3
+  "same" on 32x32). One BLAS call per tap, though: with a multi-threaded BLAS on a machine
+  whose cores are all busy, each call waits for its helper thread's time slice (bench_conv).
 - im2col (everything else): GEMMs over a stride-trick window view, copied once.
 
-`conv_naive` is the definition as loops, the executable specification the fast paths are tested
-against (conv_test.py).
+`conv_naive` is the definition as loops, the executable specification of both.
 """
 
 from __future__ import annotations
@@ -105,14 +106,23 @@ class Shifted:
         self.rows, self.grid, self.dilation = rows, grid, dilation
 
 
+# Below this im2col size, one GEMM over the copied windows beats a GEMM per tap: the copy is
+# cheap, and a multi-threaded BLAS pays a thread hand-off per call (on a busy machine each one
+# waits for a time slice: 9 calls made a batch-1 Conv2D forward 10x slower than 1 call).
+_SHIFTED_MIN_BYTES = 4 << 20
+
+
 def _shifted_ok(x, kernel, strides, groups) -> bool:
-    """Shifted GEMMs apply: stride 1, one group, and one BLAS float type for both operands."""
-    return (
+    """Shifted GEMMs apply: stride 1, one group, one BLAS float type for both operands, and an
+    im2col matrix of at least _SHIFTED_MIN_BYTES (estimated as prod(K) copies of x)."""
+    if not (
         groups == 1
         and all(s == 1 for s in strides)
         and x.dtype == kernel.dtype
         and x.dtype in (np.float32, np.float64)
-    )
+    ):
+        return False
+    return x.size * math.prod(kernel.shape[:-2]) * x.itemsize >= _SHIFTED_MIN_BYTES
 
 
 def _blas_gemm(dtype):

@@ -44,6 +44,7 @@ def _all_three(x, k, dy, args):
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 2e-5)])
 @pytest.mark.parametrize("case", SHIFTED, ids=str)
 def test_shifted_gemms_equal_im2col_and_the_definition(case, dtype, rtol, monkeypatch):
+    monkeypatch.setattr(C, "_SHIFTED_MIN_BYTES", 0)  # small shapes take shifted GEMMs too
     x, k, args = _case(case, dtype)
     assert C._shifted_ok(x, k, args[0], 1)
     y_naive = C.conv_naive(x.astype("float64"), k.astype("float64"), *args)
@@ -60,8 +61,10 @@ def test_shifted_gemms_equal_im2col_and_the_definition(case, dtype, rtol, monkey
         np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
 
 
-def test_shifted_gemms_take_non_contiguous_inputs_and_mixed_gradient_dtypes():
+def test_shifted_gemms_take_non_contiguous_inputs_and_mixed_gradient_dtypes(monkeypatch):
+    monkeypatch.setattr(C, "_SHIFTED_MIN_BYTES", 0)
     x, k, args = _case(SHIFTED[2], "float32")
+    assert isinstance(C.conv_forward(x, k, *args)[1], C.Shifted)
     xf = np.asfortranarray(x)  # another memory order, same values
     np.testing.assert_array_equal(C.conv(xf, k, *args), C.conv(x, k, *args))
     y, res = C.conv_forward(x, k, *args)
@@ -70,6 +73,22 @@ def test_shifted_gemms_take_non_contiguous_inputs_and_mixed_gradient_dtypes():
     assert dk.dtype == np.float64  # as np.dot(float32, float64)
     want = C.kernel_grad_from_columns(res, dy.astype("float32"), k.shape)
     np.testing.assert_allclose(dk, want, rtol=2e-5, atol=2e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize(
+    "x_shape, kernel, strides, groups, dtype, shifted",
+    [
+        ((32, 32, 32, 32), (3, 3, 32, 32), (1, 1), 1, "float32", True),  # 36 MiB of im2col
+        ((1, 32, 32, 32), (3, 3, 32, 32), (1, 1), 1, "float32", False),  # 1.1 MiB: one GEMM
+        ((32, 32, 32, 32), (3, 3, 32, 32), (2, 2), 1, "float32", False),  # strided
+        ((32, 32, 32, 32), (3, 3, 16, 32), (1, 1), 2, "float32", False),  # grouped
+        ((32, 32, 32, 32), (3, 3, 32, 32), (1, 1), 1, "float16", False),  # no BLAS type
+    ],
+)
+def test_the_formulation_is_chosen_by_shape_and_type(x_shape, kernel, strides, groups, dtype,
+                                                     shifted):  # fmt: skip
+    x, k = np.zeros(x_shape, dtype), np.zeros(kernel, dtype)
+    assert C._shifted_ok(x, k, strides, groups) is shifted
 
 
 # (x shape, pool size, strides, padding)
