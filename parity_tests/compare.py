@@ -238,7 +238,13 @@ def _np(x):
 
 
 def _np_kwargs(kwargs: dict) -> dict:
-    return {k: nest.map_structure(_np, v) for k, v in kwargs.items() if k != "training"}
+    # Keras records mask=None on model calls: a None keyword is its default, and a reference
+    # layer whose call takes no mask would refuse it.
+    return {
+        k: nest.map_structure(_np, v)
+        for k, v in kwargs.items()
+        if k != "training" and v is not None
+    }
 
 
 def _pair(ref_model, keras_layers: list) -> list:

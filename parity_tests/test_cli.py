@@ -51,7 +51,7 @@ def test_check_names_a_layer_the_reference_lacks_and_exits_1(files, capsys):
     out = capsys.readouterr().out
     assert "scale_up" in out and "Rescaling" in out and "unsupported" in out
     assert "could not load the file" in out  # and every other layer was still compared
-    assert "2/3 layers agree" in out
+    assert "2/3 layers agree" in out and "FAIL: the reference cannot load" in out
 
 
 def test_check_takes_inputs_from_an_npz(files, tmp_path, capsys):

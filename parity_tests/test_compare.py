@@ -181,6 +181,16 @@ def test_layers_the_reference_lacks_get_a_row_not_a_crash(x):
     assert "scale_up" in report.table() and "unsupported" in report.table()
 
 
+def test_integer_inputs_and_keras_recorded_mask_none():
+    keras.utils.set_random_seed(0)
+    tokens = keras.Input((6,), dtype="int32")
+    h = keras.layers.GlobalAveragePooling1D(name="gap")(keras.layers.Embedding(5, 4)(tokens))
+    model = keras.Model(tokens, keras.layers.Dense(3, name="out")(h))
+    ids = np.random.default_rng(3).integers(0, 5, (2, 6)).astype("int32")
+    report = compare_models(None, model, ids)  # Keras passes gap mask=None: not a failure
+    assert report.ok and len(report.rows) == 3, report.table()
+
+
 @pytest.mark.parametrize(
     "inputs, message",
     [
