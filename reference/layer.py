@@ -596,6 +596,7 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
+        config = {k: _sublayer(v) for k, v in config.items()}
         try:
             return cls(**config)
         except Exception as e:
@@ -753,6 +754,24 @@ def _build_wrapper(layer: Layer, build):
         object.__setattr__(layer, "_build_shapes_dict", shapes)
 
     return wrapper
+
+
+def _sublayer(value: Any) -> Any:
+    """A serialized layer in a config (a wrapper's `layer`, an RNN's `cell`, StackedRNNCells'
+    `cells`) made into the layer, as those Keras classes' from_config do; other values as they
+    are (initializers and the like are resolved by the constructors)."""
+    if isinstance(value, list):
+        return [_sublayer(v) for v in value]
+    if isinstance(value, dict) and isinstance(value.get("config"), dict) and "module" in value:
+        from .saving import registry, serialization
+
+        try:
+            cls = registry.lookup(value, None, "from_config")
+        except ValueError:
+            return value
+        if isinstance(cls, type) and issubclass(cls, Layer):
+            return serialization.deserialize_keras_object(value)
+    return value
 
 
 def _plain_config(value: Any) -> bool:

@@ -153,6 +153,9 @@ CosineSimilarity = _wrapper(
     "Keras: CosineSimilarity(axis=-1).",
     axis=-1,
 )
+# Keras 3.15's CosineSimilarity and Huber return Loss.get_config(self): their axis and delta are
+# not saved (and come back as the defaults).
+CosineSimilarity.get_config = Huber.get_config = Loss.get_config
 KLDivergence = _wrapper("KLDivergence", F.kl_divergence, "kl_divergence", "Keras: KLDivergence.")
 Poisson = _wrapper("Poisson", F.poisson, "poisson", "Keras: Poisson.")
 Hinge = _wrapper("Hinge", F.hinge, "hinge", "Keras: Hinge.")

@@ -66,6 +66,11 @@ class Metric:
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}
 
+    @classmethod
+    def from_config(cls, config: dict) -> Metric:
+        """Keras: Metric.from_config: cls(**config)."""
+        return cls(**config)
+
 
 def _samplewise(values, sample_weight, reduce_fn, dtype):
     """Keras's reduce_to_samplewise_values: one value (and weight) per sample."""
@@ -135,3 +140,7 @@ class MeanMetricWrapper(Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = self._fn(_plain(y_true), _plain(y_pred), **self._fn_kwargs)
         super().update_state(values, sample_weight=sample_weight)
+
+    def get_config(self) -> dict:
+        """Keras: the base config, then the function's keyword arguments (threshold, k)."""
+        return {**super().get_config(), **self._fn_kwargs}

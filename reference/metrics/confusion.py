@@ -31,6 +31,11 @@ class _Confusion(Metric):
         for kind in self._KINDS:
             setattr(self, kind, self.add_variable((len(self.thresholds),), name=kind))
 
+    def get_config(self) -> dict:
+        """Keras's keys: the base config, then the constructor's thresholds, top_k, class_id."""
+        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": None,
+                "class_id": self.class_id}  # fmt: skip
+
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = _same_rank(_plain(y_true), _plain(y_pred).astype(self.dtype))
         if self.class_id is not None:

@@ -299,7 +299,7 @@ class Optimizer:
         lr = self._learning_rate
         return {
             "name": self.name,
-            "learning_rate": float(lr.value) if isinstance(lr, Variable) else lr,
+            "learning_rate": float(lr.value) if isinstance(lr, Variable) else _serialized(lr),
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
@@ -331,3 +331,10 @@ class Optimizer:
         own = inspect.signature(type(self).__init__).parameters
         names = [p for p in own if p not in base and own[p].kind is not own[p].VAR_KEYWORD]
         return {p: getattr(self, p) for p in names if p != "self"}
+
+
+def _serialized(schedule: Any) -> Any:
+    """A learning-rate schedule in its serialized form, as Optimizer.get_config saves it."""
+    from ..saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(schedule)

@@ -26,6 +26,11 @@ class LearningRateSchedule:
     def get_config(self) -> dict:
         return dict(self._config)
 
+    @classmethod
+    def from_config(cls, config: dict) -> LearningRateSchedule:
+        """Keras: LearningRateSchedule.from_config: cls(**config)."""
+        return cls(**config)
+
 
 def _check_steps(name: str, value: Any) -> None:
     if not isinstance(value, int | np.integer) or value <= 0:
@@ -41,7 +46,8 @@ class ExponentialDecay(LearningRateSchedule):
     decay_rate, staircase=False, name="ExponentialDecay").
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):  # fmt: skip
         _check_steps("ExponentialDecay", decay_steps)
         self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
                             decay_rate=decay_rate, staircase=staircase, name=name)  # fmt: skip
@@ -62,7 +68,8 @@ class InverseTimeDecay(LearningRateSchedule):
     decay_rate, staircase=False).
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="InverseTimeDecay"):  # fmt: skip
         _check_steps("InverseTimeDecay", decay_steps)
         self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
                             decay_rate=decay_rate, staircase=staircase, name=name)  # fmt: skip
@@ -85,7 +92,7 @@ class PolynomialDecay(LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
-                 cycle=False, name=None):  # fmt: skip
+                 cycle=False, name="PolynomialDecay"):  # fmt: skip
         _check_steps("PolynomialDecay", decay_steps)
         self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
                             end_learning_rate=end_learning_rate, power=power, cycle=cycle,
@@ -112,7 +119,7 @@ class CosineDecay(LearningRateSchedule):
     name="CosineDecay", warmup_target=None, warmup_steps=0).
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None,
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):  # fmt: skip
         _check_steps("CosineDecay", decay_steps)
         self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
@@ -146,7 +153,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     Keras: keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values).
     """
 
-    def __init__(self, boundaries, values, name=None):
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
             raise ValueError(
                 "PiecewiseConstantDecay: the length of boundaries should be 1 less than the "
