@@ -467,9 +467,9 @@ CASES: list[Case] = [
         for std in (1e-8, 30.0)
     ],  # fmt: skip
     # --- end of issue 5
-    # --- Recurrent layers (issue 10). training=None: no dropout yet, so one call mode. Lengths
-    # 1, 5, 50 (and 200 in float64); activations without a from-output derivative
-    # (relu, hard_sigmoid) take the traced path instead of the hand-written BPTT.
+    # --- Recurrent layers (issue 10). training=None: one call mode (dropout in training has its
+    # own tests). Lengths 1, 5, 50 (and 200 in float64); relu and hard_sigmoid take the
+    # hand-written BPTT too (derivatives from the outputs).
     *[
         Case(layer, dict(units=3), (2, 1, 4), training=None)
         for layer in ("SimpleRNN", "GRU", "LSTM")
@@ -521,6 +521,18 @@ CASES: list[Case] = [
         Case(layer, dict(units=4, **extra), (3, 6, 2), training=None, mask_shape=(3, 6))
         for layer in ("SimpleRNN", "GRU", "LSTM")
         for extra in (dict(return_sequences=True, go_backwards=True), dict(return_state=True))
+    ],  # fmt: skip
+    # dropout configured, inference: Keras draws the masks at every call and applies none
+    # (training with dropout: test_rnn_dropout_stateful_keras.py); zero_output_for_mask.
+    *[
+        Case(layer, dict(units=4, dropout=0.3, recurrent_dropout=0.2, return_sequences=True),
+             (2, 5, 3), training=None)
+        for layer in ("SimpleRNN", "GRU", "LSTM")
+    ],  # fmt: skip
+    *[
+        Case(layer, dict(units=4, zero_output_for_mask=True, return_sequences=True), (3, 6, 2),
+             training=None, mask_shape=(3, 6))
+        for layer in ("SimpleRNN", "GRU", "LSTM")
     ],  # fmt: skip
     # --- end of recurrent layers (issue 10)
     # --- EinsumDense (issue 10, attention half): Keras's three equation forms, bias_axes, a

@@ -32,7 +32,8 @@ from .. import activations
 
 
 def derivative_from_output(activation: Any):
-    """f'(z) written from y = f(z), for the activations a hand-written BPTT supports; None for
+    """f'(z) written from y = f(z), for the activations a hand-written BPTT supports (tanh,
+    sigmoid, linear, relu, hard_sigmoid: each exact from its output, kinks as TF's); None for
     any other (the layer then traces its `call`)."""
     if activation is activations.tanh:
         return lambda y: 1.0 - y * y
@@ -40,6 +41,10 @@ def derivative_from_output(activation: Any):
         return lambda y: y * (1.0 - y)
     if activation is activations.linear:
         return lambda y: np.ones_like(y)
+    if activation is activations.relu:  # y > 0 exactly where z > 0 (TF: relu'(0) = 0)
+        return lambda y: (y > 0).astype(y.dtype)
+    if activation is activations.hard_sigmoid:  # relu6(z + 3) / 6: 1/6 where 0 < y < 1
+        return lambda y: np.where((y > 0) & (y < 1), y.dtype.type(1 / 6), y.dtype.type(0))
     return None
 
 

@@ -212,6 +212,7 @@ class _Recurrent(keras.layers.Layer):
         stateful=False,
         unroll=False,
         use_cudnn="auto",
+        zero_output_for_mask=False,
         **kwargs,
     ):
         layer_args = ("name", "dtype", "trainable", "activity_regularizer", "autocast")
@@ -226,6 +227,7 @@ class _Recurrent(keras.layers.Layer):
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, unroll
         self.use_cudnn = use_cudnn
+        self.zero_output_for_mask = zero_output_for_mask
         self.input_spec = keras.layers.InputSpec(ndim=3)
         self.supports_masking = True
 
@@ -292,7 +294,7 @@ class _Recurrent(keras.layers.Layer):
             else:  # a masked step keeps the states and repeats the previous output (Keras)
                 keep = tf.cast(mask, tf.bool)[:, t : t + 1]
                 states = [tf.where(keep, a, b) for a, b in zip(new, states, strict=True)]
-                output = tf.where(keep, new[0], output)
+                output = tf.where(keep, new[0], 0 * output if self.zero_output_for_mask else output)
             outputs.append(output)
         out = tf.stack(outputs, axis=1) if self.return_sequences else output
         if self.stateful:

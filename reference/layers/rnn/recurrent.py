@@ -282,7 +282,8 @@ class SimpleRNN(_Recurrent):
     steps at once, dx = da @ kernel.T, dkernel = x.T @ da, dbias = sum(da).
     Keras: keras.layers.SimpleRNN(units, activation="tanh", use_bias=True, ...,
     return_sequences=False, return_state=False, go_backwards=False, stateful=False).
-    Differences: with a tracked `initial_state`, or dropout in training, the gradient is
+    Differences: with a tracked `initial_state`, dropout in training or an activation other
+    than tanh, sigmoid, linear, relu or hard_sigmoid, the gradient is
     traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: simple_rnn_cell/kernel (in, U), recurrent_kernel (U, U),
     bias (U,).
@@ -313,7 +314,8 @@ class LSTM(_Recurrent):
     VJP: ops.rnn.lstm_backward's per-step equations, then dx, dkernel, dbias over all steps.
     Keras: keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid",
     unit_forget_bias=True, ...); return_state gives [output, h_T, c_T].
-    Differences: with a tracked `initial_state`, or dropout in training, the gradient is
+    Differences: with a tracked `initial_state`, dropout in training or an activation other
+    than tanh, sigmoid, linear, relu or hard_sigmoid, the gradient is
     traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: lstm_cell/kernel (in, 4U), recurrent_kernel (U, 4U),
     bias (4U,).
@@ -362,7 +364,8 @@ class GRU(_Recurrent):
     steps; the recurrent bias (bias[1]) from the per-step sums.
     Keras: keras.layers.GRU(units, activation="tanh", recurrent_activation="sigmoid",
     reset_after=True, ...).
-    Differences: with a tracked `initial_state`, or dropout in training, the gradient is
+    Differences: with a tracked `initial_state`, dropout in training or an activation other
+    than tanh, sigmoid, linear, relu or hard_sigmoid, the gradient is
     traced from `call` (the layer seam differentiates the sequence only).
     Input shape: (B, T, in).  Weights: gru_cell/kernel (in, 3U), recurrent_kernel (U, 3U),
     bias (2, 3U) with reset_after, else (3U,).

@@ -234,8 +234,8 @@ class RNN(Layer):
             new = new if isinstance(new, list | tuple) else [new]
             if mask is not None:  # a masked step keeps the states and repeats the last output
                 keep = np.asarray(mask, bool)[:, t : t + 1]
-                new = pack_sequence_as(new, [np.where(keep, a, b) for a, b in
-                                             zip(flatten(new), flatten(states), strict=True)])  # fmt: skip
+                pairs = zip(flatten(new), flatten(states), strict=True)
+                new = pack_sequence_as(new, [np.where(keep, a, b) for a, b in pairs])
                 empty = np.zeros((), out.dtype)
                 fill = empty if (self.zero_output_for_mask or previous is None) else previous
                 out = np.where(keep, out, fill)

@@ -300,3 +300,41 @@ def test_lstm_fast_loop_is_the_readable_loop_bit_for_bit(dtype, masked):
     )
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+ACTIVATIONS = [
+    (layers.SimpleRNN, dict(activation="relu", return_sequences=True)),
+    (layers.GRU, dict(activation="relu", recurrent_activation="hard_sigmoid")),
+    (layers.GRU, dict(recurrent_activation="hard_sigmoid", reset_after=False, go_backwards=True)),
+    (layers.LSTM, dict(activation="relu", recurrent_activation="hard_sigmoid", return_state=True)),
+]
+
+
+@pytest.mark.parametrize("cls,kw", ACTIVATIONS)
+def test_bptt_of_relu_and_hard_sigmoid_matches_traced_and_finite_differences(cls, kw):
+    """relu and hard_sigmoid take the hand-written BPTT (derivatives from the outputs)."""
+    rng = np.random.default_rng(13)
+    layer = cls(3, dtype="float64", **kw)
+    x = rng.standard_normal((2, 6, 2))
+    layer(x)
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape))
+    assert layer.vjp_fwd(x) is not NotImplemented
+    dys = [rng.standard_normal(np.shape(o)) for o in reference.nest.flatten(layer(x))]
+    grads = []
+    for fused in (True, False):
+        with reference.GradientTape(use_layer_vjps=fused) as tape:
+            y = reference.nest.flatten(layer(tape.watch(x)))
+        grads.append(tape.gradient(y, [x, *layer.weights], dys))
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    state = layer.get_weights()
+
+    def f(x, *weights):
+        layer.set_weights(weights)
+        try:
+            return reference.nest.flatten(layer(x))
+        finally:
+            layer.set_weights(state)
+
+    check_vjp(f, [x, *state], grads[0], dys)

@@ -1,4 +1,5 @@
-"""TimeDistributed: one layer applied to every timestep (keras/src/layers/rnn/time_distributed.py)."""
+"""TimeDistributed: one layer applied to every timestep (keras/src/layers/rnn/
+time_distributed.py)."""
 
 from __future__ import annotations
 
