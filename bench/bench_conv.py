@@ -13,6 +13,24 @@ Targets (issue 8), as medians of per-round ratios:
     MaxPooling2D fwd+bwd     reference <= 1.5x tf.function
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_conv.py [--json PATH]
+
+Measured (shared 2-core machine, load average 10-18 from other sessions, 5 rounds of 0.3 s;
+medians of per-round ratios, one value per run), before (im2col everywhere, window-gather
+pooling, commit 41e70a1) -> after (shifted GEMMs, tap-view pooling):
+
+    --threads 1          forward       1.71 1.74 1.96 2.42 -> 1.40 1.47 1.53 1.58
+                         fwd+bwd       1.90 1.93 2.07 2.17 -> 1.21 1.32 1.41 1.53
+                         batch-1 fwd   0.08 0.11 0.13 0.31 -> 0.06 0.08 0.10 0.11 (x TF eager)
+                         MaxPool2D     1.81 1.86 1.90 2.08 -> 0.48 0.49 0.50 0.58
+    default (2) threads  forward       2.73 3.28           -> 5.51
+                         fwd+bwd       3.09 4.39           -> 21.3
+                         batch-1 fwd   2.67 2.79           -> 2.59 (x TF eager)
+                         MaxPool2D     1.85 1.92           -> 0.48
+
+With two BLAS threads on a machine whose cores are all busy, every multi-threaded BLAS call
+waits for its helper thread's time slice (~100 ms each at load 15); shifted GEMMs make one call
+per kernel tap (27 per forward+backward against im2col's 3), so there they lose. Run with
+--threads 1 on a loaded machine (bench/README.md); small convolutions keep one GEMM (conv.py).
 """
 
 from __future__ import annotations
