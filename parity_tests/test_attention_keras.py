@@ -268,6 +268,34 @@ def test_key_bias_gradient_is_zero(module):
     assert np.abs(d_key_bias).max() < 1e-5 * np.abs(d_query_bias).max()
 
 
+SEEDED = [
+    (MHA, dict(num_heads=2, key_dim=3), (Q, V)),
+    (MHA, dict(num_heads=2, key_dim=3, dropout=0.2, kernel_initializer="he_normal"), (Q, V)),
+    (ADD, {}, ((2, 4, 3), (2, 6, 3))),
+    ("EinsumDense", dict(equation="abc,cde->abde", output_shape=(None, 2, 3)), (Q,)),
+]
+
+
+@pytest.mark.parametrize("cls, config, shapes", SEEDED)
+def test_seeded_initial_weights_are_keras(cls, config, shapes):
+    """Same global seed, same initial weights: each projection clones the initializer (its own
+    seed), and EinsumDense gives VarianceScaling the equation's fan-in/fan-out axes."""
+    xs = [np.ones(s) for s in shapes]
+    built = []
+    for module, set_seed in ((keras.layers, keras.utils.set_random_seed),
+                             (reference.layers, reference.utils.set_random_seed)):  # fmt: skip
+        with floatx("float64"):
+            set_seed(11)
+            layer = getattr(module, cls)(**config)
+        layer(*xs) if cls == MHA else layer(xs if len(xs) > 1 else xs[0])
+        built.append(layer)
+    theirs, ours = built
+    assert len(ours.weights) == len(theirs.weights)
+    for a, b in zip(ours.weights, theirs.weights, strict=True):
+        # normal draws agree within a few ulp, not bit for bit (docs/random.md)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+
+
 def test_mha_config_and_weight_paths_are_keras():
     rng = np.random.default_rng(3)
     config = dict(num_heads=2, key_dim=3, value_dim=4, output_shape=(5,), attention_axes=[1],
