@@ -179,3 +179,37 @@ def test_bad_input_is_a_clear_error_in_ours_and_an_error_in_keras(
         np.testing.assert_array_equal(a, w.numpy())
     with pytest.raises(Exception):  # noqa: B017 - Keras's types vary (ValueError, InvalidArgument)
         make(keras.layers)(x, **kwargs)
+
+
+SEEDED = [  # dropout masks drawn as Keras (stacked: cell by cell), stateful wrappers
+    ("RNN(LSTMCell) dropout", lambda m: m.RNN(
+        m.LSTMCell(3, dropout=0.3, recurrent_dropout=0.2, seed=3), return_sequences=True)),
+    ("RNN([GRUCell, SimpleRNNCell]) dropout", lambda m: m.RNN(
+        [m.GRUCell(3, dropout=0.3, seed=4), m.SimpleRNNCell(2, recurrent_dropout=0.4, seed=5)],
+        return_state=True)),
+    ("RNN(GRUCell) stateful", lambda m: m.RNN(m.GRUCell(3), stateful=True)),
+    ("Bidirectional(LSTM) stateful", lambda m: m.Bidirectional(
+        m.LSTM(3, stateful=True, return_sequences=True))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,make", SEEDED, ids=[r[0] for r in SEEDED])
+def test_seeded_and_stateful_wrapper_calls_are_keras(name, make):
+    """float64, two training calls then an inference call: new dropout masks at each call
+    (Keras's streams), states carried by stateful layers; then reset_states."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 3))
+    with floatx("float64"):
+        ours, theirs = make(layers), make(keras.layers)
+        ours(x)
+        theirs(x)
+    ours.set_weights([rng.standard_normal(w.shape) * 0.5 for w in ours.weights])
+    theirs.set_weights(ours.get_weights())
+    for layer in (ours, theirs):
+        if hasattr(layer, "reset_states"):
+            layer.reset_states()
+    for training in (True, True, False):
+        y, ty = reference.nest.flatten(ours(x, training=training)), tf.nest.flatten(
+            theirs(x, training=training))  # fmt: skip
+        for a, b in zip(y, ty, strict=True):
+            np.testing.assert_allclose(a, b.numpy(), rtol=1e-10, atol=1e-12)
