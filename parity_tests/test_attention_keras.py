@@ -296,6 +296,26 @@ def test_seeded_initial_weights_are_keras(cls, config, shapes):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
 
 
+CONFIGS = [
+    ("EinsumDense", dict(equation="abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de",
+                         activation="relu")),
+    (ATT, dict(use_scale=True, score_mode="concat", dropout=0.1, seed=2)),
+    (ADD, dict(use_scale=False)),
+    (MHA, dict(num_heads=2, key_dim=3, output_shape=4, dropout=0.1)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("cls, config", CONFIGS)
+def test_config_is_keras_config_and_round_trips(cls, config):
+    ours = getattr(reference.layers, cls)(name="x", **config).get_config()
+    theirs = getattr(keras.layers, cls)(name="x", **config).get_config()
+    assert sorted(ours) == sorted(theirs)
+    assert {k: v for k, v in ours.items() if k != "dtype"} == {
+        k: v for k, v in theirs.items() if k != "dtype"
+    }
+    assert getattr(reference.layers, cls).from_config(ours).get_config() == ours
+
+
 def test_mha_config_and_weight_paths_are_keras():
     rng = np.random.default_rng(3)
     config = dict(num_heads=2, key_dim=3, value_dim=4, output_shape=(5,), attention_axes=[1],
