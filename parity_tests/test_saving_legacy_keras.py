@@ -126,11 +126,43 @@ def two_inputs():
     return tf_keras.Model([a, b], [K.Dense(1)(h), K.Dense(2, activation="softmax")(h)])
 
 
+def text():
+    # Embedding's Keras 2 `input_length` (and `batch_input_shape`)
+    return tf_keras.Sequential([K.Embedding(20, 4, input_length=6), K.Conv1D(3, 2),
+                                K.GlobalMaxPooling1D(), K.Dense(1)])  # fmt: skip
+
+
+def wrappers():
+    # layers nested in TimeDistributed/Bidirectional configs carry Keras 2 spellings too (the
+    # Dense has no bias, so zero steps stay zero and Masking masks them)
+    return tf_keras.Sequential([K.Input((5, 3)), K.TimeDistributed(K.Dense(3, use_bias=False)),
+                                K.Masking(0.0), K.Bidirectional(K.LSTM(2, return_sequences=True)),
+                                K.GRU(2, reset_after=False), K.Dense(1)])  # fmt: skip
+
+
+def separable():
+    # tf_keras's SeparableConv2D config repeats its base class's unused kernel_* arguments
+    return tf_keras.Sequential([K.Input((8, 8, 2)), K.SeparableConv2D(3, 3), K.PReLU(),
+                                K.DepthwiseConv2D(2), K.GroupNormalization(groups=3),
+                                K.GlobalAveragePooling2D(), K.Dense(2)])  # fmt: skip
+
+
 def custom():
     return tf_keras.Sequential([K.Input((5,)), LegacyDense(4, "selu"), K.Dense(2)])
 
 
-ROWS = [sequential, functional, conv_rnn, nested, nested_deferred, two_inputs, custom]
+ROWS = [
+    sequential,
+    functional,
+    conv_rnn,
+    nested,
+    nested_deferred,
+    two_inputs,
+    text,
+    wrappers,
+    separable,
+    custom,
+]
 
 
 def _randomize(model, rng):
@@ -138,7 +170,12 @@ def _randomize(model, rng):
 
 
 def _inputs(model, rng, n=4):
-    return [rng.standard_normal((n, *t.shape[1:])).astype("float32") for t in model.inputs]
+    if isinstance(model.layers[0], K.Embedding):  # token ids
+        return [rng.integers(0, 20, (n, *model.inputs[0].shape[1:])).astype("float32")]
+    xs = [rng.standard_normal((n, *t.shape[1:])).astype("float32") for t in model.inputs]
+    if any(isinstance(layer, K.Masking) for layer in model.layers):
+        xs[0][0, 3:] = 0.0  # the first sequence's last two steps are masked
+    return xs
 
 
 def _same_weights(r_model, k_model):

@@ -37,9 +37,23 @@ def decode_json(text: str, where: str) -> Any:
 # -- Keras 2 config spellings -> Keras 3 (keras.src.legacy.saving.saving_utils) ----------------
 
 _MODELS = ("Sequential", "Functional", "Model")
-# Keras 2 RNN arguments that Keras 3 has no use for: `implementation` chose a kernel layout
-# (same math), `time_major=False` is the only layout Keras 3 has.
-_DROPPED = {"implementation": None, "time_major": False}
+_RNN = ("LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell")
+_RNN_ARGS = {"implementation": None, "time_major": False}
+_SEPARABLE_ARGS = dict.fromkeys(("kernel_initializer", "kernel_regularizer", "kernel_constraint"))
+_MHA_ARGS = {"query_shape": None, "key_shape": None, "value_shape": None,
+             "softmax_robust_masking": False}  # fmt: skip
+# {class: {Keras 2 argument Keras 3 has no use for: the only value accepted (None: any)}}.
+# RNNs: `implementation` chose a kernel layout (same math), batch-major is Keras 3's only
+# layout. Separable convolutions: tf_keras's config repeats its base class's unused `kernel_*`
+# arguments. MultiHeadAttention: the build shapes (Keras 3 builds at the first call) and the
+# masking variant that Keras 3 does not have (False: the one it has).
+_DROPPED = {
+    **dict.fromkeys(_RNN, _RNN_ARGS),
+    **dict.fromkeys(("SeparableConv1D", "SeparableConv2D"), _SEPARABLE_ARGS),
+    "MultiHeadAttention": _MHA_ARGS,
+}
+# Wrappers and RNNs hold a serialized layer (or cells) of their own.
+_NESTED = ("layer", "backward_layer", "cell")
 
 
 def convert(entry: Any, where: str, shift: dict | None = None) -> dict:
@@ -70,14 +84,16 @@ def convert(entry: Any, where: str, shift: dict | None = None) -> dict:
     dtype = config.get("dtype")
     if isinstance(dtype, dict):  # Keras 2's Policy("mixed_float16") -> its name
         config["dtype"] = (dtype.get("config") or {}).get("name")
-    for key, allowed in _DROPPED.items():
-        if key in config and class_name in ("LSTM", "GRU", "SimpleRNN"):
-            value = config.pop(key)
-            if allowed is not None and value != allowed:
-                raise ValueError(
-                    f"{where}: {key}={value!r} is not supported (Keras 3 and the reference run "
-                    f"batch-major RNNs only)."
-                )
+    for key, allowed in _DROPPED.get(class_name, {}).items():
+        value = config.pop(key, allowed)
+        if allowed is not None and value != allowed:
+            raise ValueError(f"{where}: {key}={value!r} is not supported (Keras 3 and the "
+                             f"reference have only {key}={allowed!r}).")  # fmt: skip
+    for key in _NESTED:
+        if isinstance(config.get(key), dict):
+            config[key] = convert(config[key], where)
+    if isinstance(config.get("cells"), list):  # StackedRNNCells
+        config["cells"] = [convert(cell, where) for cell in config["cells"]]
     if class_name in _MODELS:
         _convert_model(class_name, config, where)
     if "inbound_nodes" in entry:
@@ -147,12 +163,34 @@ def _node(node: Any, where: str, shift: dict) -> Any:
         isinstance(x, list) and len(x) in (3, 4) and isinstance(x[0], str) for x in node
     ):
         raise ValueError(f"{where}: inbound node {str(node)[:200]} is not a Keras 2 node.")
-    history = [_shifted(list(x[:3]), shift) for x in node]
-    tensors = [{"class_name": "__keras_tensor__", "config": {"keras_history": h}} for h in history]
+    tensors = [_tensor(x[:3], shift) for x in node]
     kwargs = node[-1][3] if node and len(node[-1]) == 4 else {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"{where}: inbound node kwargs {str(kwargs)[:200]} are not a dict.")
-    return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": kwargs}
+    return {"args": [tensors[0] if len(tensors) == 1 else tensors],
+            "kwargs": _kwarg_tensors(kwargs, shift)}  # fmt: skip
+
+
+def _tensor(spec: list, shift: dict) -> dict:
+    history = _shifted(list(spec), shift)
+    return {"class_name": "__keras_tensor__", "config": {"keras_history": history}}
+
+
+def _kwarg_tensors(value: Any, shift: dict) -> Any:
+    """tf_keras writes a tensor passed by keyword (MultiHeadAttention's `value`, an RNN's
+    `initial_state`) as `[layer, node_index, tensor_index]`."""
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in value[1:])
+    ):
+        return _tensor(value, shift)
+    if isinstance(value, list):
+        return [_kwarg_tensors(v, shift) for v in value]
+    if isinstance(value, dict):
+        return {k: _kwarg_tensors(v, shift) for k, v in value.items()}
+    return value
 
 
 # -- training_config: Keras 2 losses and metrics -> what Model.compile takes ------------------
