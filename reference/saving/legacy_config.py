@@ -4,12 +4,15 @@ Keras: keras.src.legacy.saving.saving_utils.model_from_config and json_utils.dec
 functional.deserialize_node's legacy branch.
 Keras 2 spellings mapped: `batch_input_shape` (an InputLayer's `batch_shape`; on Sequential's
 first layer, an InputLayer put in front), `axis: [n]` -> `n`, a dtype `Policy` dict -> its
-name, the RNN arguments `implementation` (dropped: a kernel layout, same math) and
-`time_major` (False dropped, True refused), `package>name` class names -> registered names,
-a Sequential config that is a bare list of layers (Keras <= 2.2.2),
-nodes `[[layer, node, tensor, kwargs], ...]` -> `{"args", "kwargs"}` with tf_keras's numbering
-of a nested Sequential's calls (from 1) brought to Keras 3's (from 0), and tf_keras's JSON
-encodings of tuples and TensorShapes -> lists.
+name, arguments Keras 3 has no use for (`_DROPPED`: RNNs' `implementation` and
+`time_major=False`, separable convolutions' `kernel_*`, MultiHeadAttention's build shapes and
+`softmax_robust_masking=False`; any other value refused), the same inside wrappers and RNNs
+(`layer`, `backward_layer`, `cell`, `cells`), `package>name` class names -> registered names,
+a Sequential config that is a bare list of layers (Keras <= 2.2.2), nodes
+`[[layer, node, tensor, kwargs], ...]` -> `{"args", "kwargs"}` (tensors passed by keyword
+included) with tf_keras's numbering of a nested model's calls (from 1) brought to the one
+keras_file reads, tf_keras's JSON encodings of tuples and TensorShapes -> lists, and a
+training_config's losses and metrics (`compile_args`).
 Differences: Keras 3.15 itself fails on tf_keras's LSTM/GRU configs ("Unrecognized keyword
 arguments passed to LSTM: {'time_major': False}").
 """
