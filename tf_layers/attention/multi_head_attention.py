@@ -63,6 +63,7 @@ class MultiHeadAttention(keras.layers.Layer):
             bias_constraint=bias_constraint,
         )
         self._draws = 0
+        self.supports_masking = True
 
     def _dense(self, shape, bound, out_dims, name, free=None):
         free = len(shape) - 1 if free is None else free
@@ -116,9 +117,10 @@ class MultiHeadAttention(keras.layers.Layer):
         mask = None
         for m in masks:
             mask = m if mask is None else tf.logical_and(mask, m)
-        q = self.query_dense(query)
-        k = self.key_dense(key)
-        v = self.value_dense(value)
+        # The projections must not see the inputs' masks (Keras clears them): fresh tensors.
+        q = self.query_dense(tf.identity(query))
+        k = self.key_dense(tf.identity(key))
+        v = self.value_dense(tf.identity(value))
         scale = tf.cast(1.0 / math.sqrt(float(self.key_dim)), q.dtype)  # via float32
         if not (self.dropout > 0 or return_attention_scores or len(q.shape) != 4):
             logits = tf.einsum("BTNH,BSNH->BNTS", q, k) * scale
