@@ -2,7 +2,8 @@
 
 Keras 3.15.1 keeps one `get`/`serialize`/`deserialize` trio per kind of object; they differ only
 in the kind word, the module string and the built-in classes. `Lookup` holds those and
-implements the trio once; it imports neither NumPy nor Keras (NumPy scalar types are passed in).
+implements the trio once; serializing and registered names go through the one object registry
+(reference.saving.registry and serialization). It imports neither NumPy nor Keras.
 """
 
 from __future__ import annotations
@@ -27,14 +28,11 @@ class Lookup:
         module: str,
         base: type,
         classes: tuple[type, ...],
-        scalar_types: tuple[type, ...],
     ) -> None:
         self.kind = kind
         self.module = module
         self.base = base
         self.classes = classes
-        # Types whose values serialize as value.item() (NumPy scalars: np.generic).
-        self.scalar_types = scalar_types
         self.objects: dict[str, type] = {cls.__name__: cls for cls in classes}
         self.objects.update({to_snake_case(cls.__name__): cls for cls in classes})
 
@@ -50,26 +48,15 @@ class Lookup:
             f"{', '.join(sorted(self.objects))}."
         )
 
-    def serialize_value(self, value: Any) -> Any:
-        """A config value with NumPy scalars turned into Python numbers.
-
-        Computes: scalar -> scalar.item(); lists, tuples and dicts converted element by element.
-        Keras: `keras.saving.serialize_keras_object` on config values.
-        """
-        if isinstance(value, self.scalar_types):
-            return value.item()
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.serialize_value(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.serialize_value(v) for k, v in value.items()}
-        return value
-
     def serialize(self, obj: Any) -> dict[str, Any] | str | None:
         """An object as Keras's serialized dict.
 
         Computes: {"module": module, "class_name": ..., "config": get_config(),
-          "registered_name": None}; None and strings pass through.
+          "registered_name": None} (reference.saving.serialize_keras_object); None and strings
+          pass through.
         Keras: `keras.<kind>s.serialize(obj)`.
+        Differences: a class defined in __main__ gets module None (only custom_objects can
+          resolve it).
         """
         if obj is None or isinstance(obj, str):
             return obj
@@ -78,19 +65,12 @@ class Lookup:
                 f"Cannot serialize object {obj} of type {type(obj)}. To be "
                 "serializable, a class must implement the `get_config()` method."
             )
-        cls = type(obj)
-        config = self.serialize_value(obj.get_config())
-        if cls in self.classes:
-            module, registered_name = self.module, None
-        else:
-            module = None if cls.__module__ == "__main__" else cls.__module__
-            registered_name = cls.__name__
-        return {
-            "module": module,
-            "class_name": cls.__name__,
-            "config": config,
-            "registered_name": registered_name,
-        }
+        from .saving.serialization import serialize_keras_object
+
+        out = serialize_keras_object(obj)
+        if out["module"] == "__main__":
+            out["module"] = None
+        return out
 
     def deserialize(
         self, config: dict[str, Any] | str | None, custom_objects: Mapping[str, Any] | None = None
@@ -120,6 +100,11 @@ class Lookup:
             if key is not None and key in custom_objects:
                 obj = custom_objects[key]
                 return obj.from_config(inner_config) if hasattr(obj, "from_config") else obj
+        from .saving import registry
+
+        registered = registry.registered_object(config.get("registered_name"))
+        if registered is not None:
+            return registered.from_config(inner_config)
         if config.get("module", "_") is None:
             # Serialized from a class defined in __main__: only custom_objects can say what it is.
             raise TypeError(

@@ -529,9 +529,15 @@ def serialize(activation: Callable[..., Array]) -> str | dict[str, str]:
         "function"}, which deserialize resolves through custom_objects.
     Differences: lambdas and other callables raise ValueError (Keras pickles lambdas' bytecode).
     """
+    from .saving import registry  # the one object registry: registered functions
+
     name = getattr(activation, "__name__", None)
     if _BUILTINS.get(name) is activation:
         return name
+    registered = registry.registered_name(activation)
+    if registered is not None:  # Keras writes a registered function's "package>name" here
+        return {"module": "builtins", "class_name": "function", "config": registered,
+                "registered_name": "function"}  # fmt: skip
     if isinstance(activation, types.FunctionType) and name != "<lambda>":
         return {"module": "builtins", "class_name": "function", "config": name,
                 "registered_name": "function"}  # fmt: skip
@@ -550,9 +556,13 @@ def deserialize(
     Differences: aliases ("swish", "hard_swish") are accepted and unknown names raise ValueError;
         Keras 3.15.1 raises ValueError for the aliases and AttributeError for unknown names.
     """
+    from .saving import registry
+
     name = config.get("config") if isinstance(config, dict) else config
     if custom_objects and name in custom_objects:
         return custom_objects[name]
+    if registry.registered_object(name) is not None:  # reference.saving.register_serializable
+        return registry.registered_object(name)
     if isinstance(name, str) and name in _BY_NAME:
         return _BY_NAME[name]
     raise ValueError(f"Could not deserialize activation: {config!r}. Expected one of: {_names()}")

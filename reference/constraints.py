@@ -136,7 +136,7 @@ unit_norm = UnitNorm
 
 _CLASSES = (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
 
-_LOOKUP = Lookup("constraint", "keras.constraints", Constraint, _CLASSES, (np.generic,))
+_LOOKUP = Lookup("constraint", "keras.constraints", Constraint, _CLASSES)
 
 # The names get() and deserialize() accept: class names and their snake_case forms.
 ALL_OBJECTS_DICT: dict[str, type[Constraint]] = _LOOKUP.objects

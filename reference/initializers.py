@@ -140,7 +140,9 @@ class Constant(Initializer):
         return np.asarray(self.value).astype(dtype) * np.ones(tuple(shape), dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
-        return {"value": _serialize_value(self.value)}
+        from .saving.serialization import serialize_keras_object  # the one serializer
+
+        return {"value": serialize_keras_object(self.value)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Constant:
@@ -450,46 +452,28 @@ _ALIASES: dict[str, type[Initializer]] = {
 }
 
 
-def _serialize_value(value: Any) -> Any:
-    """A config value in Keras's JSON form: NumPy scalars to Python, arrays to `__numpy__`."""
-    if isinstance(value, (list, tuple)):
-        return type(value)(_serialize_value(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _serialize_value(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        return {
-            "class_name": "__numpy__",
-            "config": {"value": value.tolist(), "dtype": value.dtype.name},
-        }
-    if isinstance(value, (np.ndarray, np.generic)):
-        return value.item()
-    return value
-
-
 def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
     """An initializer as Keras's serialized dict.
 
     Computes: {"module": "keras.initializers", "class_name", "config", "registered_name": None}
+      for a built-in; a user's class keeps its module and its registered (or class) name
+      (reference.saving.serialize_keras_object, the one serializer of every kind).
     Keras: `keras.initializers.serialize(initializer)`.
     """
     if initializer is None or isinstance(initializer, (str, int, float)):
         return initializer  # Keras passes plain values through, e.g. serialize("zeros")
     if not isinstance(initializer, Initializer):
         raise ValueError(f"Expected an Initializer. Received: initializer={initializer!r}")
-    cls = type(initializer)
-    builtin = cls in _CLASSES
-    return {
-        "module": "keras.initializers" if builtin else None,
-        "class_name": cls.__name__,
-        "config": _serialize_value(initializer.get_config()),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    from .saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(initializer)
 
 
 def deserialize(config: dict[str, Any] | str | Initializer | None) -> Initializer | None:
     """An initializer from a name or a `{"class_name": ..., "config": ...}` dict.
 
-    Computes: _ALIASES[class_name].from_config(config)
+    Computes: cls.from_config(config), cls the class a registered name ("package>Name",
+      reference.saving.register_serializable) or _ALIASES gives.
     Keras: `keras.initializers.deserialize(config)`.
     Differences: an unknown name raises ValueError listing the names (Keras returns the string).
     """
@@ -501,6 +485,11 @@ def deserialize(config: dict[str, Any] | str | Initializer | None) -> Initialize
         if "class_name" not in config:
             raise ValueError(f"Unknown `config` as a `dict`, config={config}")
         name, cls_config = config["class_name"], config.get("config") or {}
+        from .saving import registry
+
+        custom = registry.registered_object(config.get("registered_name"))
+        if custom is not None:
+            return custom.from_config(cls_config)
     else:
         raise ValueError(f"Could not interpret initializer identifier: {config}")
     if name not in _ALIASES:

@@ -433,7 +433,7 @@ def test_serialize_passthrough_and_custom():
 
     assert inits.serialize(None) is None and inits.serialize("zeros") == "zeros"
     assert inits.serialize(Custom()) == {
-        "module": None,
+        "module": __name__,  # as Keras: the class's own module
         "class_name": "Custom",
         "config": {},
         "registered_name": "Custom",

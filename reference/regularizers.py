@@ -185,7 +185,7 @@ orthogonal_regularizer = OrthogonalRegularizer
 
 _CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
 
-_LOOKUP = Lookup("regularizer", "keras.regularizers", Regularizer, _CLASSES, (np.generic,))
+_LOOKUP = Lookup("regularizer", "keras.regularizers", Regularizer, _CLASSES)
 
 # The names get() and deserialize() accept: class names and their snake_case forms.
 ALL_OBJECTS_DICT: dict[str, type[Regularizer]] = _LOOKUP.objects

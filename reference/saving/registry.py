@@ -56,6 +56,12 @@ def registered_name(obj: Any) -> str | None:
     return _NAMES.get(obj)
 
 
+def registered_object(name: Any) -> Any:
+    """The class or function registered as `name` ("package>name"), or None.
+    Keras: keras.saving.get_registered_object."""
+    return _CUSTOM.get(name) if isinstance(name, str) else None
+
+
 @functools.cache
 def builtins() -> dict[type, str]:
     """{class: the Keras module that names it} for every built-in class of the reference."""

@@ -23,18 +23,21 @@ _PLAIN = (str, int, float, bool, type(None))
 def serialize_keras_object(obj: Any) -> Any:
     """Keras's JSON-ready form of `obj` (a plain value, a container, an array or an object).
 
-    Computes: plain values as they are; lists and dicts element by element (tuples become
-      lists, as JSON writes them); NumPy scalars .item(); arrays {"class_name": "__numpy__"};
+    Computes: plain values as they are; lists, tuples and dicts element by element; NumPy
+      scalars .item(); arrays {"class_name": "__numpy__"};
       objects {"module", "class_name", "config": serialize(get_config()), "registered_name"}
       with "build_config" (layers) and "compile_config" (models) when they have one.
     Keras: keras.saving.serialize_keras_object(obj).
     Differences: no `shared_object_id` bookkeeping (Keras adds it to objects reached twice;
       its loader does not need it); lambdas are refused (Keras pickles their bytecode).
     """
+    if isinstance(obj, np.generic):  # before the plain types: np.float64 is a float
+        return obj.item()
     if isinstance(obj, _PLAIN):
         return obj
     if isinstance(obj, list | tuple):
-        return [serialize_keras_object(x) for x in obj]
+        items = [serialize_keras_object(x) for x in obj]
+        return tuple(items) if isinstance(obj, tuple) else items
     if isinstance(obj, dict):
         return {str(k): serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, np.ndarray) and obj.ndim > 0:
