@@ -138,9 +138,12 @@ def test_one_cell_step_is_the_layer_on_a_length_one_sequence(cls, kw):
 
 @pytest.mark.parametrize(
     "make,fused",
-    [(lambda: layers.LSTM(2), True), (lambda: layers.LSTM(2, activation="relu"), False),
-     (lambda: layers.GRU(2, recurrent_activation="hard_sigmoid"), False),
-     (lambda: layers.SimpleRNN(2, activation="linear"), True)],
+    [(lambda: layers.LSTM(2), True), (lambda: layers.LSTM(2, activation="relu"), True),
+     (lambda: layers.GRU(2, recurrent_activation="hard_sigmoid"), True),
+     (lambda: layers.SimpleRNN(2, activation="linear"), True),
+     (lambda: layers.LSTM(2, activation="gelu"), False),
+     (lambda: layers.GRU(2, recurrent_activation="softsign"), False),
+     (lambda: layers.SimpleRNN(2, activation="elu"), False)],
 )  # fmt: skip
 def test_hand_written_bptt_only_for_activations_with_a_from_output_derivative(make, fused):
     layer = make()
