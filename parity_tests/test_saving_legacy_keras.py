@@ -424,8 +424,8 @@ def _mixed():
     tf_keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         return tf_keras.Sequential([K.Input((3,)), K.Dense(2)])
-    finally:
-        tf_keras.mixed_precision.set_global_policy("float32")
+    finally:  # None: back to the default policy, which follows floatx (not a fixed float32)
+        tf_keras.mixed_precision.set_global_policy(None)
 
 
 REFUSED = {
