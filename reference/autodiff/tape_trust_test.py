@@ -224,13 +224,21 @@ def test_bad_output_gradients_are_errors(output_gradients, match):
 
 
 # -- 10, 11, 12, 13: saved inputs, no caches, weight paths, threads ------------------------------
+def _read_only_view(a):
+    view = a[:]
+    view.flags.writeable = False
+    return view
+
+
 @pytest.mark.parametrize("use_layer_vjps", [True, False])
-def test_mutating_an_input_after_the_forward_pass_changes_no_gradient(use_layer_vjps):
+@pytest.mark.parametrize("passed", [lambda a: a, _read_only_view], ids=["array", "read_only_view"])
+def test_mutating_an_input_after_the_forward_pass_changes_no_gradient(use_layer_vjps, passed):
+    # A read-only view of a writable array still changes when its base does: it is copied too.
     x = np.ones((2, 2))
     dense = layers.Dense(2, dtype="float64")
     dense(x)
     with GradientTape(use_layer_vjps=use_layer_vjps) as tape:
-        y = dense(x)
+        y = dense(passed(x))
     x *= 100
     np.testing.assert_array_equal(tape.gradient(y, dense.kernel), np.full((2, 2), 2.0))
 

@@ -394,11 +394,21 @@ def _is_float(x) -> bool:
 
 def _own(x):
     """A caller's writable array, copied: the tape's saved values must not change when the
-    caller mutates its arrays after the forward pass (TF copies its inputs too)."""
-    if type(x) is np.ndarray and x.flags.writeable and x.size:
+    caller mutates its arrays after the forward pass (TF copies its inputs too). A read-only
+    view of a writable array is copied as well: writing to its base changes it."""
+    if type(x) is np.ndarray and x.size and _mutable(x):
         x = x.copy()
         x.flags.writeable = False
     return x
+
+
+def _mutable(x: np.ndarray) -> bool:
+    """Whether x, or an array it is a view of, can be written."""
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return True
+        x = x.base
+    return x is not None  # memory NumPy does not own (a buffer, an mmap) may change under us
 
 
 def _unwrap(args: tuple, own: bool = False) -> tuple:

@@ -80,9 +80,11 @@ defvjp(np.positive, _unary(lambda g, ans, x: g))
 defvjp(np.power, _power_base, _power_exponent)
 defvjp(np.float_power, _power_base, _power_exponent)
 defvjp(np.square, _unary(lambda g, ans, x: 2 * x * g))
-defvjp(np.sqrt, _unary(lambda g, ans, x: g * 0.5 / ans))
+# Sqrt and reciprocal: 0 where g is 0, even where the derivative is infinite (TF's SqrtGrad and
+# InvGrad test dy == 0 first), so a branch masked by np.where gets no NaN.
+defvjp(np.sqrt, _unary(lambda g, ans, x: np.where(g == 0, 0.0, g * 0.5 / ans)))
 defvjp(np.cbrt, _unary(lambda g, ans, x: g / (3 * ans * ans)))
-defvjp(np.reciprocal, _unary(lambda g, ans, x: -g * ans * ans))
+defvjp(np.reciprocal, _unary(lambda g, ans, x: np.where(g == 0, 0.0, -g * ans * ans)))
 # remainder = np.mod is TF's FloorMod: d/da = 1, d/db = -floor(a / b).
 defvjp(np.remainder, *_binary(lambda g, ans, a, b: g, lambda g, ans, a, b: -g * np.floor(a / b)))
 # fmod truncates (TF's TruncateMod has no gradient; the math): d/db = -trunc(a / b).

@@ -287,6 +287,27 @@ def test_cumprod_at_zeros_is_exact_where_tensorflow_gives_zero():
     assert ttape.gradient(ty, tx).numpy()[1] == 0.0  # TF: 0, the math: 8
 
 
+# TF's SqrtGrad and ReciprocalGrad return 0 where the upstream gradient is 0, even where the
+# local derivative is infinite (cwise_ops_gradients.h), so np.where(x > 0, np.sqrt(x), 0) has a
+# finite gradient at 0. The other rules keep 0 * inf = NaN, as TF's do (log, divide).
+ZERO_DY_CASES = [
+    ("sqrt", np.sqrt, tf.sqrt),
+    ("reciprocal", np.reciprocal, tf.math.reciprocal),
+    ("log", np.log, tf.math.log),
+    ("divide", lambda x: 1.0 / x, lambda x: 1.0 / x),
+]
+
+
+@pytest.mark.parametrize("np_fun, tf_fun", [c[1:] for c in ZERO_DY_CASES],
+                         ids=[c[0] for c in ZERO_DY_CASES])  # fmt: skip
+def test_zero_upstream_gradient_at_a_singularity_matches_tensorflow(np_fun, tf_fun):
+    x, dy = np.array([0.0, 4.0, 0.0]), np.array([0.0, 1.0, 2.0])
+    with GradientTape() as tape, np.errstate(divide="ignore", invalid="ignore"):
+        tx = tape.watch(x)
+        ours = tape.gradient(np_fun(tx), tx, output_gradients=dy)
+    np.testing.assert_array_equal(ours, _tf_gradients(tf_fun, [x], [dy])[0])
+
+
 def _tf_second(fun, primals, dys, dxs):
     xs = [tf.constant(x) for x in primals]
     with tf.GradientTape() as outer:
