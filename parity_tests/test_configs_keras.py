@@ -25,11 +25,11 @@ from reference.saving import registry, serialize_keras_object  # noqa: E402
 class Sub:
     """A constructor argument that is itself an object: built in each library in turn."""
 
-    def __init__(self, module: str, name: str, **kwargs):
-        self.module, self.name, self.kwargs = module, name, kwargs
+    def __init__(self, module: str, class_name: str, /, **kwargs):
+        self.module, self.class_name, self.kwargs = module, class_name, kwargs
 
     def build(self, lib: str):
-        return _make(lib, self.module, self.name, self.kwargs)
+        return _make(lib, self.module, self.class_name, self.kwargs)
 
 
 def _make(lib: str, module: str, name: str, kwargs: dict):
@@ -100,7 +100,8 @@ ROWS = [
     (LAY, "AveragePooling3D", POOL),
     (LAY, "BatchNormalization", dict(axis=1, momentum=0.9, epsilon=1e-4, center=False,
                                    gamma_initializer="zeros", beta_regularizer="l1")),
-    (LAY, "Bidirectional", dict(layer=Sub(LAY, "LSTM", units=2), merge_mode="sum")),
+    (LAY, "Bidirectional", dict(layer=Sub(LAY, "LSTM", units=2, name="inner_lstm"),
+                                merge_mode="sum")),
     (LAY, "Concatenate", dict(axis=1)),
     (LAY, "Conv1D", dict(CONV, dilation_rate=1, groups=1)),
     (LAY, "Conv2D", dict(CONV, data_format="channels_first")),
@@ -150,8 +151,8 @@ ROWS = [
     (LAY, "PReLU", dict(alpha_initializer="ones", shared_axes=[1, 2])),
     (LAY, "Permute", dict(dims=(2, 1))),
     (LAY, "RMSNormalization", dict(axis=1, epsilon=1e-4)),
-    (LAY, "RNN", dict(cell=Sub(LAY, "SimpleRNNCell", units=2), return_sequences=True,
-                    unroll=False, go_backwards=True)),
+    (LAY, "RNN", dict(cell=Sub(LAY, "SimpleRNNCell", units=2, name="inner_cell"),
+                      return_sequences=True, unroll=False, go_backwards=True)),
     (LAY, "ReLU", dict(max_value=6.0, negative_slope=0.1, threshold=0.5)),
     (LAY, "RepeatVector", dict(n=3)),
     (LAY, "Reshape", dict(target_shape=(2, -1))),
@@ -163,10 +164,10 @@ ROWS = [
     (LAY, "SpatialDropout1D", dict(rate=0.2, seed=1)),
     (LAY, "SpatialDropout2D", dict(rate=0.2, data_format="channels_first")),
     (LAY, "SpatialDropout3D", dict(rate=0.2)),
-    (LAY, "StackedRNNCells", dict(cells=[Sub(LAY, "LSTMCell", units=2),
-                                         Sub(LAY, "GRUCell", units=3)])),
+    (LAY, "StackedRNNCells", dict(cells=[Sub(LAY, "LSTMCell", units=2, name="cell_a"),
+                                         Sub(LAY, "GRUCell", units=3, name="cell_b")])),
     (LAY, "Subtract", dict(name="sub_cfg")),
-    (LAY, "TimeDistributed", dict(layer=Sub(LAY, "Dense", units=2))),
+    (LAY, "TimeDistributed", dict(layer=Sub(LAY, "Dense", units=2, name="inner_dense"))),
     (LAY, "UnitNormalization", dict(axis=(1, 2))),
     (LAY, "UpSampling1D", dict(size=3)),
     (LAY, "UpSampling2D", dict(size=(2, 3), interpolation="bilinear")),
@@ -272,6 +273,8 @@ def _plain(config):
 
 
 def _config(obj):
+    # Sub-objects are named in the table: an automatic name depends on how many objects of
+    # that class each library made before (test order).
     config = _plain(obj.get_config())
     if "name" in config and "name" not in ROW_KWARGS.get(id(obj), {}):
         config.pop("name")  # an automatic name (its counter is each library's own)

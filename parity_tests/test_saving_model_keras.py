@@ -130,6 +130,22 @@ def test_reference_round_trip(build, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("build", [multi_io, nested_functional], ids=lambda f: f.__name__)
+def test_keras_archive_of_the_new_rows_loads_into_reference(build, tmp_path):
+    """The other direction for the rows test_saving_keras.py does not have (a functional
+    model's node indices: arguments count from 0, input/output layers from 1)."""
+    rng = np.random.default_rng(13)
+    k_model = build(keras)
+    _randomize(k_model, rng)
+    k_model.save(tmp_path / "k.keras")
+    r_model = reference.saving.load_model(tmp_path / "k.keras")
+    x = _inputs(k_model, rng)
+    for a, b in zip(r_model.get_weights(), k_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for y_r, y_k in zip(r_model.predict(x), k_model.predict(x, verbose=0), strict=True):
+        np.testing.assert_allclose(y_r, y_k, rtol=1e-5, atol=1e-5)
+
+
 def test_compiled_reference_archive_resumes_training_in_keras(tmp_path):
     """The reference trains 3 steps and saves; Keras loads the archive (compiled from its
     compile_config, optimizer state from the file) and its 4th step is the reference's."""
