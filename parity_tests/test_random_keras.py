@@ -99,12 +99,28 @@ def test_dense_layers_seeded_alike_start_identical():
     np.testing.assert_array_equal(r.kernel.numpy(), k.kernel.numpy())
 
 
-def test_set_random_seed_gives_the_same_initial_model_as_keras():
+# Unseeded noise layers take a seed from Python's `random` only when their rate/stddev is > 0,
+# so a rate-0 layer between two Dense layers must not shift the second one's kernel.
+NOISE_BETWEEN = [
+    ("none", lambda lib: []),
+    ("dropout_0", lambda lib: [lib.layers.Dropout(0.0)]),
+    ("dropout_0.5", lambda lib: [lib.layers.Dropout(0.5)]),
+    ("gaussian_noise_0", lambda lib: [lib.layers.GaussianNoise(0.0)]),
+    ("gaussian_noise_0.1", lambda lib: [lib.layers.GaussianNoise(0.1)]),
+    ("gaussian_dropout_0", lambda lib: [lib.layers.GaussianDropout(0.0)]),
+    ("alpha_dropout_0", lambda lib: [lib.layers.AlphaDropout(0.0)]),
+]
+
+
+@pytest.mark.parametrize(
+    "between", [c[1] for c in NOISE_BETWEEN], ids=[c[0] for c in NOISE_BETWEEN]
+)
+def test_set_random_seed_gives_the_same_initial_model_as_keras(between):
     x = np.zeros((2, 5), np.float32)
 
     def build(lib, utils):
         utils.set_random_seed(1234)
-        layers = [lib.layers.Dense(6, activation="relu"), lib.layers.Dense(3)]
+        layers = [lib.layers.Dense(6, activation="relu"), *between(lib), lib.layers.Dense(3)]
         h = x
         for layer in layers:
             h = layer(h)

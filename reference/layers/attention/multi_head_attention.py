@@ -158,11 +158,7 @@ class MultiHeadAttention(Layer):
         )
         norm_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
         self._softmax = Softmax(axis=norm_axes, dtype=self.dtype)
-        # Keras's Dropout(rate=0) makes no SeedGenerator, so it draws no seed from Python's
-        # `random`; reference's Dropout always does. With rate 0 nothing is ever drawn, so a
-        # fixed seed keeps the stream that seeds attention_output's kernel as Keras's.
-        seed = self.seed if self._dropout > 0 else 0
-        self._dropout_layer = Dropout(rate=self._dropout, dtype=self.dtype, seed=seed)
+        self._dropout_layer = Dropout(rate=self._dropout, dtype=self.dtype, seed=self.seed)
         out_shape = list(self._output_shape) if self._output_shape else [query_shape[-1]]
         projected = list(self._query_dense.compute_output_shape(tuple(query_shape)))
         projected[-1] = self._value_dim

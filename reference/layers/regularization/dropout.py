@@ -37,7 +37,9 @@ class Dropout(Layer):
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
         rate = check_rate(type(self).__name__, "rate", rate)
         noise_shape = validate_noise_shape(noise_shape)
-        stream = NoiseStream(seed)
+        # As Keras: only a positive rate makes a SeedGenerator (which draws an unseeded seed
+        # from Python's `random`, shifting every later unseeded draw).
+        stream = NoiseStream(seed) if rate > 0 else None
         super().__init__(**kwargs)
         self.rate = rate
         self.seed = seed

@@ -21,7 +21,7 @@ class _NoiseLayer(Layer):
 
     def __init__(self, value: float, seed: int | None = None, **kwargs: Any):
         value = check_rate(type(self).__name__, self._arg, value, self._top_inclusive)
-        stream = NoiseStream(seed)
+        stream = NoiseStream(seed) if value > 0 else None  # as Keras: none for rate/stddev 0
         super().__init__(**kwargs)
         setattr(self, self._arg, value)
         self.seed = seed
