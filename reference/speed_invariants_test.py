@@ -43,11 +43,18 @@ ADAM_CASES = {  # name: (dtype, constructor, keyword arguments of _keras_adam)
 }  # fmt: skip
 
 
+# A small weight, a 75,000-element one, and a Fortran-ordered one (in-place ufuncs keep the
+# layout they are given).
+ADAM_SHAPES = {"small": ((7, 5), False), "blocks": ((300, 250), False), "fortran": ((40, 30), True)}
+
+
+@pytest.mark.parametrize("shape, fortran", ADAM_SHAPES.values(), ids=list(ADAM_SHAPES))
 @pytest.mark.parametrize("dtype, make, extra", ADAM_CASES.values(), ids=list(ADAM_CASES))
-def test_in_place_adam_is_keras_formula_bit_for_bit(dtype, make, extra):
+def test_in_place_adam_is_keras_formula_bit_for_bit(dtype, make, extra, shape, fortran):
     rng = np.random.default_rng(3)
-    w0 = rng.standard_normal((7, 5)).astype(dtype)
-    grads = [rng.standard_normal((7, 5)).astype(dtype) for _ in range(6)]
+    w0 = rng.standard_normal(shape).astype(dtype)
+    w0 = np.asfortranarray(w0) if fortran else w0
+    grads = [rng.standard_normal(shape).astype(dtype) for _ in range(6)]
     w = reference.Variable(w0, name="w")
     opt = make()
     for g in grads:
