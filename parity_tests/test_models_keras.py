@@ -159,3 +159,66 @@ def test_sequential_keeps_the_input_of_a_popped_first_layer_as_keras():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="input_shape must be a tuple"):
             reference.Sequential([rl.Dense(2, input_shape=3)])
+
+
+# Symbolic output dtypes on an int32 Input, as Keras's compute_output_spec: the compute dtype,
+# except for the layers that only move values.
+INT_INPUT_LAYERS = {
+    "Embedding": lambda L: L.Embedding(10, 2),
+    "Flatten": lambda L: L.Flatten(),
+    "Reshape": lambda L: L.Reshape((12,)),
+    "Permute": lambda L: L.Permute((2, 1)),
+    "Dense": lambda L: L.Dense(2),
+    "GlobalAveragePooling1D": lambda L: L.GlobalAveragePooling1D(),
+}
+
+
+@pytest.mark.parametrize("make", INT_INPUT_LAYERS.values(), ids=list(INT_INPUT_LAYERS))
+def test_symbolic_dtype_on_an_int_input_is_keras(make):
+    got = make(rl)(reference.Input((3, 4), dtype="int32")).dtype
+    assert got == make(keras.layers)(keras.Input((3, 4), dtype="int32")).dtype
+
+
+def test_an_int_input_model_runs_as_keras():
+    def build(lib):
+        ids = lib.Input((5,), dtype="int32")
+        h = lib.layers.GlobalAveragePooling1D()(lib.layers.Embedding(10, 4)(ids))
+        return lib.Model(ids, lib.layers.Dense(2)(h))
+
+    k_model, r_model = build(keras), build(reference)
+    r_model.set_weights(k_model.get_weights())
+    assert r_model.inputs[0].dtype == "int32" and r_model.layers[0].get_config()["dtype"] == "int32"
+    x = np.random.default_rng(0).integers(0, 10, (3, 5))
+    np.testing.assert_allclose(np.asarray(r_model(x)), k_model(x).numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_average_pooling_1d_reads_the_mask_as_keras(data_format, keepdims):
+    """Embedding(mask_zero=True) -> GlobalAveragePooling1D averages only the unmasked steps
+    (a row of zeros only is fully masked: 0 / 0, NaN in both), outputs and input gradients."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 6, 3))
+    mask = rng.random((4, 6)) > 0.4
+    mask[0] = False  # a fully masked row
+    if data_format == "channels_first":
+        x = x.transpose(0, 2, 1)
+    dy = rng.standard_normal((4, 1, 3) if keepdims else (4, 3))
+    if data_format == "channels_first" and keepdims:
+        dy = dy.transpose(0, 2, 1)
+    kw = dict(data_format=data_format, keepdims=keepdims)
+    tx = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(tx)
+        k_out = keras.layers.GlobalAveragePooling1D(dtype="float64", **kw)(tx, mask=mask)
+    k_dx = tape.gradient(k_out, tx, output_gradients=tf.constant(dy)).numpy()
+    layer = rl.GlobalAveragePooling1D(dtype="float64", **kw)
+    with reference.GradientTape() as rtape:
+        rx = rtape.watch(x)
+        r_out = layer(rx, mask=mask)
+    r_dx = rtape.gradient(r_out, rx, output_gradients=dy)
+    np.testing.assert_allclose(np.asarray(r_out), k_out.numpy(), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(r_dx, k_dx, rtol=1e-14, atol=1e-15)
+    assert np.isnan(np.asarray(r_out)[0]).all() and layer.compute_mask(x, mask) is None

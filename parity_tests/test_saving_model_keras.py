@@ -65,10 +65,21 @@ def nested_functional(lib):
     return lib.Model(y, L.Dense(2)(inner(inner(y))), name="outer")
 
 
-ROWS = [sequential, functional, multi_io, nested, nested_functional, conv_rnn, seed_layer]
+def token_ids(lib):
+    """An int32 Input of token ids into an Embedding (an InputLayer whose dtype is not float)."""
+    L = _L(lib)
+    ids = lib.Input((5,), dtype="int32", name="ids")
+    h = L.GlobalAveragePooling1D()(L.Embedding(10, 4)(ids))
+    return lib.Model(ids, L.Dense(2)(h), name="tokens")
+
+
+ROWS = [sequential, functional, multi_io, nested, nested_functional, conv_rnn, seed_layer,
+        token_ids]  # fmt: skip
 
 
 def _inputs(model, rng):
+    if any(np.dtype(x.dtype).kind == "i" for x in model.inputs):
+        return [rng.integers(0, 10, (4, *x.shape[1:])).astype(x.dtype) for x in model.inputs]
     if len(model.inputs) == 1:
         return _x(model, rng)
     return [rng.standard_normal((4, *x.shape[1:])).astype("float32") for x in model.inputs]

@@ -17,6 +17,7 @@ from ..autodiff.tracked import paused
 from ..input_spec import assert_input_compatibility
 from ..layer import Layer
 from ..naming import unique_name
+from ..variable import standardize_dtype
 
 
 class KerasTensor:
@@ -78,11 +79,24 @@ class InputLayer(Layer):
     """The layer that owns a model input. Keras: keras.layers.InputLayer."""
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
-        super().__init__(name=name, dtype=dtype or config.floatx(), **kwargs)
+        # The input's dtype may be any numeric or bool dtype (token ids for an Embedding), as
+        # Keras's; the layer itself computes nothing, so its own policy stays floatx.
+        input_dtype = standardize_dtype(dtype, f"dtype of InputLayer {name!r}")
+        if np.dtype(input_dtype).kind not in "biuf":
+            raise ValueError(f"InputLayer {name!r}: dtype must be a float, integer or bool "
+                             f"dtype. Received: dtype={dtype!r}")  # fmt: skip
+        super().__init__(name=name, dtype=config.floatx() if np.dtype(input_dtype).kind != "f"
+                         else input_dtype, **kwargs)  # fmt: skip
+        self._input_dtype = input_dtype
         self._batch_shape = (batch_size, *tuple(shape))
-        self.output = KerasTensor(self._batch_shape, self.dtype, self.name, (self, 0, 0))
+        self.output = KerasTensor(self._batch_shape, input_dtype, self.name, (self, 0, 0))
         self._inbound_nodes = [Node(self, (), {}, self.output)]
         self.built = True
+
+    @property
+    def dtype(self) -> str:
+        """The input's dtype (Keras: InputLayer.dtype), not a compute policy."""
+        return self._input_dtype
 
     def call(self, inputs):
         return inputs
@@ -186,7 +200,11 @@ def symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
         layer.build(shapes[0] if len(shapes) == 1 else shapes)
         assert_input_compatibility(layer.input_spec, first, layer.name)
     try:
-        dtype = layer.compute_dtype if layer.autocast else flat[0].dtype
+        # As Keras's compute_output_spec: the layer's compute dtype (an Embedding of int ids
+        # gives floats), except for layers that only move values (Flatten, Reshape, Permute)
+        # and those that never cast (an OpLayer).
+        keeps = getattr(layer, "_symbolic_keeps_input_dtype", False) or isinstance(layer, OpLayer)
+        dtype = flat[0].dtype if keeps else layer.compute_dtype
         specs = _specs_from_shapes(layer.compute_output_shape(*shapes), dtype)
     except NotImplementedError:
         specs = _dry_run(

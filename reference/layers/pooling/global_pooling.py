@@ -65,7 +65,34 @@ def _make(name: str, rank: int, reduce) -> type:
     )
 
 
-GlobalAveragePooling1D = _make("GlobalAveragePooling1D", 1, np.mean)
+class GlobalAveragePooling1D(BaseGlobalPooling):
+    """Global average pooling over the steps, mask-aware.
+
+    Computes: mean(x, steps); with a mask m (batch, steps): sum(where(m, x, 0), steps) /
+    sum(m, steps) -- a fully masked row divides 0 by 0 (NaN), as Keras. The output has no mask.
+    VJP: traced (where, sum, divide).
+    Keras: keras.layers.GlobalAveragePooling1D(data_format=None, keepdims=False), with
+    supports_masking=True (the only global pooling layer that reads a mask).
+    """
+
+    reduce = staticmethod(np.mean)
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(1, data_format, keepdims, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        steps = 1 if self.data_format == "channels_last" else 2
+        kept = np.expand_dims(np.asarray(mask).astype(bool), 3 - steps)
+        summed = np.sum(np.where(kept, inputs, 0), axis=steps, keepdims=self.keepdims)
+        return summed / np.sum(kept.astype(summed.dtype), axis=steps, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
+
+
 GlobalAveragePooling2D = _make("GlobalAveragePooling2D", 2, np.mean)
 GlobalAveragePooling3D = _make("GlobalAveragePooling3D", 3, np.mean)
 GlobalMaxPooling1D = _make("GlobalMaxPooling1D", 1, np.max)

@@ -22,6 +22,8 @@ class Flatten(Layer):
     Keras: keras.layers.Flatten(data_format=None).
     """
 
+    _symbolic_keeps_input_dtype = True  # Keras: compute_output_spec keeps the dtype
+
     def __init__(self, data_format: str | None = None, **kwargs: Any):
         fmt = config.image_data_format() if data_format is None else str(data_format).lower()
         if fmt not in ("channels_first", "channels_last"):

@@ -18,6 +18,8 @@ class Permute(Layer):
     Keras: keras.layers.Permute(dims).
     """
 
+    _symbolic_keeps_input_dtype = True  # Keras: compute_output_spec keeps the dtype
+
     def __init__(self, dims: Any, **kwargs: Any):
         dims = tuple(dims)
         if sorted(dims) != list(range(1, len(dims) + 1)):

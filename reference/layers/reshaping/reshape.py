@@ -19,6 +19,8 @@ class Reshape(Layer):
     Differences: a size mismatch is a ValueError naming the layer, both shapes and the sizes.
     """
 
+    _symbolic_keeps_input_dtype = True  # Keras: compute_output_spec keeps the dtype
+
     def __init__(self, target_shape: Any, **kwargs: Any):
         try:
             target = tuple(int(d) for d in target_shape)
