@@ -222,3 +222,26 @@ def test_global_average_pooling_1d_reads_the_mask_as_keras(data_format, keepdims
     np.testing.assert_allclose(np.asarray(r_out), k_out.numpy(), rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(r_dx, k_dx, rtol=1e-14, atol=1e-15)
     assert np.isnan(np.asarray(r_out)[0]).all() and layer.compute_mask(x, mask) is None
+
+
+def test_a_functional_model_with_self_attention_builds_and_runs_as_keras(tmp_path):
+    """MultiHeadAttention called on symbolic values builds from its <arg>_shape parameters, as
+    an eager call does; Keras's saved model of it loads into the reference, and back."""
+
+    def build(lib):
+        x = lib.Input((5, 8))
+        h = lib.layers.MultiHeadAttention(num_heads=2, key_dim=4)(x, x)
+        return lib.Model(x, lib.layers.Dense(2)(h))
+
+    k_model, r_model = build(keras), build(reference)
+    assert [w.shape for w in r_model.weights] == [tuple(w.shape) for w in k_model.weights]
+    r_model.set_weights(k_model.get_weights())
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype("float32")
+    np.testing.assert_allclose(np.asarray(r_model(x)), k_model(x).numpy(), rtol=1e-5, atol=1e-6)
+    k_model.save(tmp_path / "mha.keras")
+    loaded = reference.saving.load_model(tmp_path / "mha.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), k_model(x).numpy(), rtol=1e-5, atol=1e-6)
+    # and back: the sublayers are saved under Keras's property names (query_dense, ...)
+    r_model.save(tmp_path / "mha_ref.keras")
+    k_loaded = keras.models.load_model(tmp_path / "mha_ref.keras")
+    np.testing.assert_allclose(k_loaded(x).numpy(), k_model(x).numpy(), rtol=1e-5, atol=1e-6)

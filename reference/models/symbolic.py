@@ -15,7 +15,7 @@ import numpy as np
 from .. import config, nest
 from ..autodiff.tracked import paused
 from ..input_spec import assert_input_compatibility
-from ..layer import Layer
+from ..layer import Layer, _build_arguments
 from ..naming import unique_name
 from ..variable import standardize_dtype
 
@@ -196,8 +196,8 @@ def symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
     assert_input_compatibility(layer.input_spec, first, layer.name)
     shapes = nest.map_structure(lambda x: tuple(x.shape) if isinstance(x, KerasTensor) else None,
                                 list(args))  # fmt: skip
-    if not layer.built:
-        layer.build(shapes[0] if len(shapes) == 1 else shapes)
+    if not layer.built:  # the same build arguments as an eager call (keras-facts 1.3)
+        layer.build(**_build_arguments(layer, args, kwargs))
         assert_input_compatibility(layer.input_spec, first, layer.name)
     try:
         # As Keras's compute_output_spec: the layer's compute dtype (an Embedding of int ids

@@ -61,10 +61,34 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
         return out  # an optimizer's state is all in its own variables
     if hasattr(obj, "_layers_list"):  # Sequential and Functional: `layers` first, as Keras
         out.append(("layers", obj.layers))
-    for key in sorted(vars(obj), key=_name_key):
-        if not key.startswith("__") and key not in _SKIP and key != "layers":
-            out.append((key, vars(obj)[key]))
+    attrs = {k: v for k, v in vars(obj).items() if not k.startswith("__") and k not in _SKIP}
+    attrs.update(_layer_properties(obj))
+    for key in sorted(attrs, key=_name_key):
+        if key != "layers":
+            out.append((key, attrs[key]))
     return out
+
+
+def _layer_properties(obj: Any) -> dict[str, Any]:
+    """Properties of obj's own classes that return a layer (MultiHeadAttention.query_dense ->
+    _query_dense). Keras walks dir(), so such a public name comes first and is the path the
+    layer is saved under; properties of the base Layer/Model classes are skipped, as Keras
+    skips the attributes every Layer has."""
+    from ..models import Functional, Model, Sequential
+
+    found = {}
+    for cls in type(obj).__mro__:
+        if cls in (Layer, Model, Functional, Sequential, object):
+            continue
+        for name, member in vars(cls).items():
+            if isinstance(member, property) and not name.startswith("__") and name not in found:
+                try:
+                    value = getattr(obj, name)
+                except Exception:  # as Keras: an attribute that cannot be read is not visited
+                    continue
+                if isinstance(value, Layer):
+                    found[name] = value
+    return found
 
 
 def walk(root: Any) -> list[tuple[str, Any]]:
