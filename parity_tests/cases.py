@@ -525,13 +525,22 @@ CASES: list[Case] = [
     # dropout configured, inference: Keras draws the masks at every call and applies none
     # (training with dropout: test_rnn_dropout_stateful_keras.py); zero_output_for_mask.
     *[
-        Case(layer, dict(units=4, dropout=0.3, recurrent_dropout=0.2, return_sequences=True),
-             (2, 5, 3), training=None)
+        Case(
+            layer,
+            dict(units=4, dropout=0.3, recurrent_dropout=0.2, return_sequences=True),
+            (2, 5, 3),
+            training=None,
+        )
         for layer in ("SimpleRNN", "GRU", "LSTM")
     ],  # fmt: skip
     *[
-        Case(layer, dict(units=4, zero_output_for_mask=True, return_sequences=True), (3, 6, 2),
-             training=None, mask_shape=(3, 6))
+        Case(
+            layer,
+            dict(units=4, zero_output_for_mask=True, return_sequences=True),
+            (3, 6, 2),
+            training=None,
+            mask_shape=(3, 6),
+        )
         for layer in ("SimpleRNN", "GRU", "LSTM")
     ],  # fmt: skip
     # --- end of recurrent layers (issue 10)
@@ -551,8 +560,11 @@ CASES: list[Case] = [
     ),
     Case("EinsumDense", dict(equation="abc,cd->abd", output_shape=(None, 4)), (2, 3, 5)),
     Case("EinsumDense", dict(equation="ab...,bc->ac...", output_shape=4, bias_axes="c"), (2, 5, 3)),
-    Case("EinsumDense", dict(equation="abcd,cde->abe", output_shape=(None, 6), bias_axes="e"),
-         (1, 3, 2, 4)),  # fmt: skip
+    Case(
+        "EinsumDense",
+        dict(equation="abcd,cde->abe", output_shape=(None, 6), bias_axes="e"),
+        (1, 3, 2, 4),
+    ),  # fmt: skip
     Case("EinsumDense", dict(equation="abc,cd->ad", output_shape=4, bias_axes="d"), (2, 3, 5)),
     # --- end of EinsumDense
 ]

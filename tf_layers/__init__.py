@@ -9,6 +9,7 @@ reference. Importing this package imports TensorFlow and sets no environment var
 from tf_layers import activations, examples
 from tf_layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from tf_layers.activations import Activation
+from tf_layers.attention import AdditiveAttention, Attention, MultiHeadAttention  # issue 10
 from tf_layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -21,7 +22,6 @@ from tf_layers.convolutional import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from tf_layers.attention import AdditiveAttention, Attention, MultiHeadAttention  # issue 10
 from tf_layers.core import Dense, EinsumDense, Embedding, Masking
 from tf_layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from tf_layers.normalization import (
@@ -69,8 +69,18 @@ from tf_layers.reshaping import (  # issue 8
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from tf_layers.rnn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # issue 10
-from tf_layers.rnn import RNN, Bidirectional, StackedRNNCells, TimeDistributed  # issue 10
+from tf_layers.rnn import (  # issue 10  # issue 10
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 
 __all__ = [
     "Activation",

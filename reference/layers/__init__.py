@@ -3,6 +3,7 @@
 from ..input_spec import InputSpec
 from ..layer import Layer
 from .activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import AdditiveAttention, Attention, MultiHeadAttention  # issue 10
 from .convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -15,7 +16,6 @@ from .convolutional import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from .attention import AdditiveAttention, Attention, MultiHeadAttention  # issue 10
 from .core import Dense, EinsumDense, Embedding, Masking
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
@@ -63,8 +63,18 @@ from .reshaping import (  # issue 8
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # issue 10
-from .rnn import Bidirectional, StackedRNNCells, TimeDistributed  # issue 10
+from .rnn import (  # issue 10  # issue 10
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 
 __all__ = [
     "Activation",

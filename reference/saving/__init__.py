@@ -12,6 +12,13 @@ from .registry import register_serializable
 from .serialization import deserialize_keras_object, serialize_keras_object
 from .weights import load_weights, save_weights, walk
 
-__all__ = ["deserialize_keras_object", "load_model", "load_weights", "register_serializable",
-           "save_model", "save_weights",
-           "serialize_keras_object", "walk"]
+__all__ = [
+    "deserialize_keras_object",
+    "load_model",
+    "load_weights",
+    "register_serializable",
+    "save_model",
+    "save_weights",
+    "serialize_keras_object",
+    "walk",
+]
