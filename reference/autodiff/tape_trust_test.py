@@ -430,3 +430,25 @@ def test_tracked_values_have_the_ndarray_methods_a_port_uses(method, args):
     np.testing.assert_array_equal(plain, want)
     if isinstance(got, reference.TrackedArray) and method != "round":  # recorded: a gradient
         assert tape.gradient(got, x) is not None
+
+
+class NoneDxVJP(layers.Dense):
+    call = layers.Dense.call
+    vjp_fwd = layers.Dense.vjp_fwd
+
+    def vjp_bwd(self, residuals, output_grad):
+        _, grads = super().vjp_bwd(residuals, output_grad)
+        return None, grads  # a hand-written VJP that forgot its input gradient
+
+
+def test_a_layer_vjp_that_drops_a_needed_input_gradient_is_refused():
+    layer = NoneDxVJP(3, dtype="float64")
+    with GradientTape() as tape:
+        x = tape.watch(XB)
+        y = layer(x)
+    with pytest.raises(ValueError, match="returned None for float input 0"):
+        tape.gradient(y, x, np.ones(y.shape))
+    # where the input's gradient is not asked for, None is fine (the weights still get theirs)
+    with GradientTape() as tape:
+        y = layer(XB)
+    assert tape.gradient(y, layer.kernel, np.ones(y.shape)) is not None

@@ -18,6 +18,7 @@ The contract (the shape of `jax.custom_vjp`, adapted to layers; docs/porting-gui
 - A `vjp_bwd` that takes the keyword `needs_input_grads` gets one bool per flattened input:
   False for an input no source of the gradient reaches (a model's own input), whose gradient
   it may skip (None): Dense skips its dx GEMM so. Without the keyword every input is wanted.
+  None for a wanted float input is an error (a forgotten gradient is never read as zero).
 - The pair is used only when `call`, `vjp_fwd` and `vjp_bwd` are defined on the same class: a
   subclass that overrides `call` is traced (a parent's VJP was written for the parent's call).
 - Residuals belong to the tape node, and are freed with the tape. Outside a tape, `call` runs
@@ -132,6 +133,14 @@ def call_with_vjp(layer, inputs, kwargs: dict):
         else:
             dx, dw = layer.vjp_bwd(residuals, grads)
         flat_dx = _check_input_grads(name, inputs, dx)
+        for slot, n in zip(in_slots, need[: len(in_slots)], strict=True):
+            if n and flat_dx[slot] is None and flat_in[slot].dtype.kind == "f":
+                # A dropped gradient would read as "no dependence": never silently.
+                raise ValueError(
+                    f"{name} returned None for float input {slot}, whose gradient is needed; "
+                    "return zeros if the outputs do not depend on it (None is for non-float "
+                    "inputs, or ones the call did not ask for via needs_input_grads)."
+                )
         _check_weight_grads(name, [p for p, _, _ in seen], dw)
         return [flat_dx[i] for i in in_slots] + [dw[path] for path, _ in weight_leaves]
 
