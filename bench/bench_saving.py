@@ -108,6 +108,7 @@ def run(rounds: int, block_s: float, warmup_s: float, units=UNITS, threads=None)
     return {
         "env": env,
         "units": list(units),
+        "crc": reference.saving.archive._crc.__name__,
         "params": case["params"],
         "rounds": rounds,
         "block_s": block_s,
@@ -131,6 +132,7 @@ def report(payload: dict) -> None:
             f"  {name:>12}: {common.fmt_time(t['median'])} "
             f"[{common.fmt_time(t['min'])}-{common.fmt_time(t['max'])}]"
         )
+    print(f"  the archive's CRC-32 is checked with {payload['crc']} (isal when installed)")
     print("ratios, median of per-round ratios [min-max]")
     for name, r in payload["ratios"].items():
         print(f"  {name:>18}: {common.fmt_ratio(r)}")

@@ -102,7 +102,7 @@ class Layer:
         # the layer built, and remember the constructor arguments for the automatic get_config.
         object.__setattr__(obj, "build", _build_wrapper(obj, obj.build))
         try:
-            bound = inspect.signature(cls.__init__).bind(obj, *args, **kwargs)
+            bound = signature(cls.__init__).bind(obj, *args, **kwargs)
             bound.apply_defaults()
             config = dict(bound.arguments)
             config.pop("self")
@@ -564,7 +564,7 @@ class Layer:
                 )
             extra.pop("name", None)
             config.update(extra)
-            params = inspect.signature(type(self).__init__).parameters
+            params = signature(type(self).__init__).parameters
             if "name" not in params and "kwargs" not in params:
                 del config["name"]  # Keras 3.15 drops it too (docs/keras-facts.md#fact-4-1)
         config["trainable"] = self.trainable
@@ -679,6 +679,38 @@ def _training_index(cls: type) -> int | None:
     return names.index("training") if "training" in names else None
 
 
+def signature(fn: Any) -> inspect.Signature:
+    """inspect.signature(fn), cached per function for plain functions and for bound methods
+    (through their function, less the bound first parameter, as inspect does): building a
+    layer asks for a few signatures, ~20 us each, which was a third of rebuilding a model from
+    its config. A build wrapper is read through, as inspect does; anything else (a partial, a
+    callable object) is not cached."""
+    if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
+        return _bound_signature(fn.__func__)
+    if inspect.isfunction(fn) and not hasattr(fn, "__signature__"):
+        inner = getattr(fn, "__wrapped__", None)  # the build wrapper: inspect reads through it
+        if inner is None:
+            return _function_signature(fn)
+        if inspect.ismethod(inner) or inspect.isfunction(inner):
+            return signature(inner)
+    return inspect.signature(fn)
+
+
+@functools.cache
+def _function_signature(fn: Any) -> inspect.Signature:
+    return inspect.signature(fn)
+
+
+@functools.cache
+def _bound_signature(fn: Any) -> inspect.Signature:
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if not params or params[0].kind not in (inspect.Parameter.POSITIONAL_ONLY,
+                                            inspect.Parameter.POSITIONAL_OR_KEYWORD):  # fmt: skip
+        return inspect.signature(fn.__get__(object()))  # inspect's own rule for the odd cases
+    return sig.replace(parameters=params[1:])
+
+
 @functools.cache
 def _call_params(cls: type) -> dict:
     params = dict(inspect.signature(cls.call).parameters)
@@ -693,9 +725,9 @@ def _build_arguments(layer: Layer, args: tuple, kwargs: dict) -> dict:
     shapes for a list or dict input); a build with several parameters must name each
     `<call argument>_shape` and gets those (docs/keras-facts.md#fact-1-3).
     """
-    call_params = inspect.signature(layer.call).parameters
+    call_params = signature(layer.call).parameters
     known = {k: v for k, v in kwargs.items() if k in call_params}  # e.g. drops `training`
-    bound = inspect.signature(layer.call).bind_partial(*args, **known).arguments
+    bound = signature(layer.call).bind_partial(*args, **known).arguments
     shapes = {
         f"{name}_shape": nest.map_structure(lambda t: None if t is None else tuple(t.shape), value)
         for name, value in bound.items()
@@ -706,7 +738,7 @@ def _build_arguments(layer: Layer, args: tuple, kwargs: dict) -> dict:
     }  # fmt: skip
     names = [
         p.name
-        for p in inspect.signature(layer.build).parameters.values()
+        for p in signature(layer.build).parameters.values()
         if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     ]
     if len(names) <= 1:
@@ -748,7 +780,7 @@ def _build_wrapper(layer: Layer, build):
         layer.built = True
         layer._locked = True
         try:  # what get_build_config saves, as Keras's build_wrapper records it
-            shapes = dict(inspect.signature(build).bind(*args, **kwargs).arguments)
+            shapes = dict(signature(build).bind(*args, **kwargs).arguments)
         except TypeError:
             shapes = None
         object.__setattr__(layer, "_build_shapes_dict", shapes)

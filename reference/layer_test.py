@@ -1,5 +1,7 @@
 """The Layer lifecycle as Keras 3 defines it (docs/keras-facts.md#fact-lifecycle), NumPy only."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -413,3 +415,36 @@ def test_a_build_with_several_parameters_gets_each_call_arguments_shape():
 
     with pytest.raises(ValueError, match="call\\(\\)` does not have argument `a`"):
         BadNames()(np.ones(1), np.ones(1))
+
+
+def _signature_cases():
+    class Odd(reference.Layer):
+        def call(*args):  # no named self: inspect keeps *args for the bound method
+            return args[1]
+
+    class Kw(reference.Layer):
+        def call(self, inputs, *, training=None, **kwargs):
+            return inputs
+
+    dense, odd, kw = layers.Dense(2), Odd(), Kw()
+    return {
+        "bound call": dense.call,
+        "build wrapper": dense.build,
+        "class __init__": type(dense).__init__,
+        "bound compute_output_shape": dense.compute_output_shape,
+        "odd *args call": odd.call,
+        "keyword-only call": kw.call,
+        "a plain function": _signature_cases,
+        "a builtin": len,
+    }
+
+
+@pytest.mark.parametrize("name", list(_signature_cases()))
+def test_cached_signature_is_inspects(name):
+    """layer.signature caches by function what inspect.signature computes, for every kind of
+    callable a layer asks about; asked twice, it gives the same answer."""
+    from reference.layer import signature
+
+    fn = _signature_cases()[name]
+    assert signature(fn) == inspect.signature(fn)
+    assert signature(fn) == inspect.signature(fn)

@@ -203,27 +203,27 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             raw = _read_member(archive, "config.json", CONFIG_LIMIT, filepath)
             info = _member_info(archive, "model.weights.h5", WEIGHTS_LIMIT, filepath)
             if info.compress_type == zipfile.ZIP_STORED:  # as Keras writes it: read in place
-                weights = archive_lib.StoredMember(filepath, info, label)
-                crc = archive_lib.CrcCheck(weights, info, label)
+                weights = archive_lib.StoredMember(filepath, info, label)  # for HDF5's structure
+                image = archive_lib.MemberImage(filepath, weights.span, info.CRC, label)
             else:
                 weights = io.BytesIO(_read_member(archive, info.filename, WEIGHTS_LIMIT, filepath))
-                crc = None  # zipfile checked it while decompressing
+                image = None  # zipfile checked the CRC while decompressing
         except (zipfile.BadZipFile, OSError, EOFError) as e:  # a damaged member (bad CRC, ...)
             raise ValueError(f"load_model: {filepath}: damaged archive member: {e}") from e
     with weights:
         try:
-            model = _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, label)
+            model = _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, label,
+                                image)  # fmt: skip
         except ValueError as e:
-            if crc is not None:
-                crc.verify()  # a damaged member is the better explanation of the failure
+            if image is not None:
+                image.verify()  # a damaged member is the better explanation of the failure
             raise e from e.__cause__
-        if crc is not None:
-            crc.verify()
     return model
 
 
-def _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, label) -> Any:  # noqa: ANN001
-    """The model of config.json `raw`, built without running initializers, then loaded."""
+def _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, label, image) -> Any:  # noqa: ANN001
+    """The model of config.json `raw`, built without running initializers, then loaded (the
+    values from `image`, the member's bytes read in the background, where it is given)."""
     from ..layer import initializers_skipped
 
     try:
@@ -247,7 +247,7 @@ def _model_from(raw, filepath, custom_objects, compile, safe_mode, weights, labe
     except OSError as e:
         raise ValueError(f"load_model: {label} is not HDF5: {e}") from e
     with f:
-        load_open_file(model, f, label)
+        load_open_file(model, f, label, image=image)
     return model
 
 

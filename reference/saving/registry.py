@@ -97,6 +97,15 @@ def _by_name() -> dict[tuple[str, str], type]:
     return {(module, cls.__name__): cls for cls, module in builtins().items()}
 
 
+@functools.cache
+def _by_class_name() -> dict[str, list[tuple[str, type]]]:
+    """{class name: [(module, class), ...]} in _by_name's order (a lookup per config entry)."""
+    out: dict[str, list[tuple[str, type]]] = {}
+    for (module, name), cls in _by_name().items():
+        out.setdefault(name, []).append((module, cls))
+    return out
+
+
 def names_of(cls: type) -> dict[str, Any]:
     """The "module", "class_name" and "registered_name" that a config records for `cls`.
 
@@ -125,8 +134,8 @@ def builtin(module: Any, class_name: Any, kind: str | None = None) -> type | Non
     module = module if isinstance(module, str) else ""
     if module and module != "keras" and not module.startswith("keras."):
         return None  # a user's module: only registered names and custom_objects resolve it
-    found = [(mod, cls) for (mod, name), cls in _by_name().items()
-             if name == class_name and (kind is None or mod == kind)]  # fmt: skip
+    found = [(mod, cls) for mod, cls in _by_class_name().get(class_name, ())
+             if kind is None or mod == kind]  # fmt: skip
     exact = [cls for mod, cls in found if mod == module]  # "keras.losses" vs "keras.metrics"
     return exact[0] if exact else found[0][1] if found else None
 

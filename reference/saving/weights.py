@@ -182,35 +182,34 @@ def atomic_write(filepath: str):
         raise
 
 
-def _numbered(group: Any, where: str) -> list:
+def _numbered(index: Any, vpath: str, where: str) -> list:
     """The datasets of a `vars` group in numeric order ("10" after "9"); nothing else allowed."""
-    keys = list(group.keys())
+    keys = index.children(vpath)
     if sorted(keys, key=lambda k: (len(k), k)) != [str(i) for i in range(len(keys))]:
         raise ValueError(
             f"{where}: expected datasets named 0..{len(keys) - 1}, found {sorted(keys)}."
         )
-    members = [group[str(i)] for i in range(len(keys))]
-    h5py = _h5.h5py()
-    for i, m in enumerate(members):
-        if not isinstance(m, h5py.Dataset):
+    for i in range(len(keys)):
+        if index.kind(f"{vpath}/{i}") != "dataset":
             raise ValueError(f"{where}/{i}: expected a dataset, found a group.")
-    return members
+    return [index.dataset(f"{vpath}/{i}") for i in range(len(keys))]
 
 
-def _plan_one(f: Any, path: str, saveable: Any, filepath: str) -> list:
-    """(variable, value) pairs for one saveable; ValueError (nothing assigned) on any mismatch."""
+def _plan_one(index: Any, path: str, saveable: Any, filepath: str) -> list:
+    """(variable, dataset, where) for one saveable; ValueError (nothing assigned) on any
+    mismatch. `index` is the file's _h5.FileIndex."""
     vpath = _join(path, "vars")
     where = f"{filepath}: {vpath}"
     variables = own_variables(saveable)
-    group = f[vpath] if vpath in f else None
-    if group is not None and not isinstance(group, _h5.h5py().Group):
+    kind = index.kind(vpath)
+    if kind not in (None, "group"):
         raise ValueError(f"{where}: expected a group of datasets, found a dataset.")
-    if group is None and variables:
+    if kind is None and variables:
         raise ValueError(
             f"{filepath}: layer {saveable.name!r} (path {vpath!r}) is missing from the file: it "
             f"expected {len(variables)} variables {[v.name for v in variables]}."
         )
-    members = [] if group is None else _numbered(group, where)
+    members = [] if kind is None else _numbered(index, vpath, where)
     if len(members) != len(variables):
         if isinstance(saveable, Optimizer):  # Keras warns and leaves the optimizer as it is
             warnings.warn(
@@ -233,7 +232,8 @@ def _plan_one(f: Any, path: str, saveable: Any, filepath: str) -> list:
 
 
 def _checked(ds: Any, where: str, v: Any) -> Any:
-    """The dataset `ds`, once its shape and dtype fit variable `v` (no data is read).
+    """The dataset `ds` (an _h5.Dataset), once its shape and dtype fit variable `v` (no data is
+    read).
 
     A numeric value may be cast within its kind ("same_kind": float64 -> float32, as Keras's
     assign does); strings, objects, compounds, or a float read into an integer variable, are
@@ -254,14 +254,20 @@ def _checked(ds: Any, where: str, v: Any) -> Any:
     return ds
 
 
-def _read(ds: Any, where: str) -> np.ndarray:
-    """The dataset's values, read straight into a new array."""
+def _read(ds: Any, where: str, image: Any) -> np.ndarray:
+    """The dataset's values: a view of the file's bytes in `image` (an archive.MemberImage whose
+    CRC was verified) where they lie there raw; otherwise read by HDF5 into a new array."""
     try:
-        value = np.empty(ds.shape, ds.dtype)
-        ds.read_direct(value)
-        return value
-    except OSError as e:  # h5py's error for unreadable (corrupted) data
-        raise ValueError(f"{where}: unreadable data: {e}") from e
+        span = None if image is None else ds.raw_span()
+    except OSError as e:
+        raise ValueError(f"{where}: unreadable dataset: {e}") from e
+    if span is None:
+        return ds.read(where)
+    offset, size = span
+    if offset + size > image.buffer.size:
+        raise ValueError(f"{where}: the dataset's data runs past the end of the file.")
+    value = image.buffer[offset : offset + size].view(ds.dtype).reshape(ds.shape)
+    return value if value.flags.aligned else value.copy()
 
 
 def _adopt(variable: Any, value: np.ndarray) -> None:
@@ -274,18 +280,13 @@ def _adopt(variable: Any, value: np.ndarray) -> None:
     variable._value = value
 
 
-def _extra_groups(f: Any, expected: set[str]) -> list[str]:
+def _extra_groups(index: Any, expected: set[str]) -> list[str]:
     """`vars` groups holding datasets that no object of the target model reads."""
-    h5py = _h5.h5py()
     extra = []
-
-    def visit(name: str, obj: Any) -> None:
-        if isinstance(obj, h5py.Dataset):
-            parent = name.rsplit("/", 1)[0] if "/" in name else ""
-            if parent not in expected and parent not in extra:
-                extra.append(parent)
-
-    f.visititems(visit)
+    for name in index.datasets():
+        parent = name.rsplit("/", 1)[0] if "/" in name else ""
+        if parent not in expected and parent not in extra:
+            extra.append(parent)
     return extra
 
 
@@ -329,20 +330,23 @@ def load_weights(
         load_open_file(obj, f, filepath, skip_mismatch)
 
 
-def load_open_file(obj: Any, f: Any, label: str, skip_mismatch: bool = False) -> None:
+def load_open_file(
+    obj: Any, f: Any, label: str, skip_mismatch: bool = False, image: Any = None
+) -> None:
     """load_weights on an open h5py.File (`label` names it in errors): check every shape and
-    dtype, read every value into a new array, then give each variable its array."""
+    dtype, read every value into a new array (or a view of `image`, the file's bytes, once its
+    CRC is verified), then give each variable its array."""
     errors: list[str] = []
     plan: list = []
     try:
-        _h5.check_links(f, label)
+        index = _h5.check_links(f, label)
         entries = walk(obj)
         for path, saveable in entries:
             try:
-                plan.extend(_plan_one(f, path, saveable, label))
+                plan.extend(_plan_one(index, path, saveable, label))
             except ValueError as e:
                 errors.append(str(e))
-        extra = _extra_groups(f, {_join(path, "vars") for path, _ in entries})
+        extra = _extra_groups(index, {_join(path, "vars") for path, _ in entries})
     except (OSError, KeyError, RuntimeError) as e:  # h5py's errors on a damaged file
         raise ValueError(f"load_weights: {label} is damaged; nothing was loaded: {e}") from e
     errors.extend(
@@ -357,6 +361,8 @@ def load_open_file(obj: Any, f: Any, label: str, skip_mismatch: bool = False) ->
         )
     for message in errors:
         warnings.warn(f"Skipped loading: {message}", stacklevel=3)
-    values = [_read(ds, where) for _, ds, where in plan]  # every read before any assignment
+    if image is not None:
+        image.verify()  # the bytes are all read and their CRC-32 checked
+    values = [_read(ds, where, image) for _, ds, where in plan]  # every read before assigning
     for (variable, _, _), value in zip(plan, values, strict=True):
         _adopt(variable, value)
