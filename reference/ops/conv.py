@@ -39,6 +39,7 @@ against `conv_naive` in fast_paths_test.py and conv_test.py):
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -153,13 +154,38 @@ def _taps_and_length(grid, n, kernel_size, dilation, out):
     return taps, last + 1
 
 
-def _on_grid(a, grid, lead=0):
+def _on_grid(a, grid, lead=0, scratch=False):
     """a (N, *S, C) at the start of every axis of the grid, zeros elsewhere, as rows
-    (lead + N * prod(G), C)."""
+    (lead + N * prod(G), C). With `scratch`, the rows are this thread's reusable buffer for
+    this layout (see _scratch): only valid until the next call with the same layout."""
     n, c = a.shape[0], a.shape[-1]
-    rows = np.zeros((lead + n * math.prod(grid), c), a.dtype)
+    shape = (lead + n * math.prod(grid), c)
+    if scratch:
+        rows = _scratch("rows", (a.shape, grid, lead), shape, a.dtype)
+    else:
+        rows = np.zeros(shape, a.dtype)
     rows[lead:].reshape(n, *grid, c)[(slice(None), *(slice(0, s) for s in a.shape[1:-1]))] = a
     return rows
+
+
+_SCRATCH = threading.local()
+_SCRATCH_KEPT = 4  # layouts kept per kind and thread (a few layers of a CNN)
+
+
+def _scratch(kind: str, layout: tuple, shape: tuple, dtype) -> np.ndarray:
+    """A zeroed buffer of this thread, reused by every call with the same `layout`: rows are
+    written at the same data positions each time, so their zero padding stays zero. Saves the
+    fresh pages of a ~5 MB array per call (page faults and zeroing: 0.2 ms of a 6 ms Conv2D
+    forward on (32, 32, 32, 32))."""
+    cache = _SCRATCH.__dict__.setdefault(kind, {})
+    key = (layout, shape, np.dtype(dtype).str)
+    buf = cache.pop(key, None)
+    if buf is None:
+        buf = np.zeros(shape, dtype)
+        while len(cache) >= _SCRATCH_KEPT:
+            cache.pop(next(iter(cache)))  # the least recently used
+    cache[key] = buf
+    return buf
 
 
 def _off_grid(rows, n, grid, sizes):
@@ -168,18 +194,24 @@ def _off_grid(rows, n, grid, sizes):
     return full[(slice(None), *(slice(0, s) for s in sizes))]
 
 
-def _shifted_forward(x, kernel, pads, dilation):
-    """y = sum over taps k of rows[off(k) : off(k) + L] @ kernel[k], in place on the grid."""
+def _shifted_forward(x, kernel, pads, dilation, bias=None, residual=True):
+    """y = bias + sum over taps k of rows[off(k) : off(k) + L] @ kernel[k], accumulated in
+    place on the grid (the accumulator starts as the bias, so adding it costs no pass of its
+    own); y is the view of the valid outputs. Without `residual` (no gradient will follow),
+    the padded input's rows are this thread's scratch buffer and no residual is returned."""
     grid, lead = _grid(x.shape[1:-1], pads)
-    res = Shifted(_on_grid(x, grid, lead), grid, tuple(dilation))
+    rows = _on_grid(x, grid, lead, scratch=not residual)
     n, kernel_size, o = x.shape[0], kernel.shape[:-2], kernel.shape[-1]
     out = conv_output_sizes(x.shape[1:-1], kernel_size, (1,) * len(grid), dilation, pads)
     taps, length = _taps_and_length(grid, n, kernel_size, dilation, out)
     full = np.empty((n * math.prod(grid), o), x.dtype)
     gemm, acc = _blas_gemm(x.dtype), full[:length].T  # Fortran view: y^T += K^T x^T
+    if bias is not None:
+        full[:length] = bias
     for i, (tap, off) in enumerate(taps):
-        kt, xt = np.ascontiguousarray(kernel[tap]).T, res.rows[off : off + length].T
-        gemm(1.0, kt, xt, beta=float(i > 0), c=acc, overwrite_c=1)
+        kt, xt = np.ascontiguousarray(kernel[tap]).T, rows[off : off + length].T
+        gemm(1.0, kt, xt, beta=float(i > 0 or bias is not None), c=acc, overwrite_c=1)
+    res = Shifted(rows, grid, tuple(dilation)) if residual else None
     return _off_grid(full, n, grid, out), res
 
 
@@ -188,7 +220,7 @@ def _shifted_input_grad(dy, kernel, x_shape, pads, dilation):
     of the grid is dx (the rest, padding, is dropped)."""
     n, *sizes, c = x_shape
     grid, lead = _grid(sizes, pads)
-    dyr = _on_grid(dy, grid)
+    dyr = _on_grid(dy, grid, scratch=True)  # read by this call only
     taps, length = _taps_and_length(grid, n, kernel.shape[:-2], dilation, dy.shape[1:-1])
     full = np.empty((lead + n * math.prod(grid), c), dy.dtype)
     full[length:] = 0  # tap 0 (offset 0) writes rows [0, L) with beta = 0
@@ -204,7 +236,7 @@ def _shifted_kernel_grad(res: Shifted, dy, kernel_shape):
     """dkernel[k] = rows[off(k) : off(k) + L]^T @ dy rows[:L], one GEMM per tap."""
     dtype = np.result_type(res.rows, dy)  # a float64 dy with float32 rows: float64, as np.dot
     rows = res.rows.astype(dtype, copy=False)
-    dyr = _on_grid(np.asarray(dy, dtype), res.grid)
+    dyr = _on_grid(np.asarray(dy, dtype), res.grid, scratch=True)  # read by this call only
     n, out = dy.shape[0], dy.shape[1:-1]
     taps, length = _taps_and_length(res.grid, n, kernel_shape[:-2], res.dilation, out)
     dk = np.empty(kernel_shape, dtype)
@@ -248,14 +280,26 @@ def _group(dy: np.ndarray, groups: int) -> np.ndarray:
     return d2.transpose(1, 0, 2) if groups > 1 else d2.reshape(1, -1, o)
 
 
-def conv_forward(x, kernel, strides, pads, dilation, groups=1):
-    """`conv`, also returning the residual the kernel gradient reuses: the padded input's rows
-    (shifted GEMMs) or the im2col matrix."""
+def conv_forward(x, kernel, strides, pads, dilation, groups=1, bias=None, residual=True):
+    """`conv` plus `bias` (O,) when given, also returning the residual the kernel gradient
+    reuses: the padded input's rows (shifted GEMMs) or the im2col matrix; with
+    residual=False (a forward pass that no gradient will follow) the residual may be None.
+
+    The bias is added to the new output in place (the shifted GEMMs start their accumulator
+    from it): a layer's `conv(x, kernel) + bias` without a pass and an array of its own. The
+    shifted GEMMs round the sum as bias + (tap sums) where TF's BiasAdd rounds (tap sums) +
+    bias: the same in exact arithmetic, apart by float rounding.
+    """
+    if bias is not None and np.result_type(x, kernel, bias) != np.result_type(x, kernel):
+        y, res = conv_forward(x, kernel, strides, pads, dilation, groups, residual=residual)
+        return y + bias, res  # the sum is promoted: no in-place add
     if _shifted_ok(x, kernel, strides, groups):
-        return _shifted_forward(x, kernel, pads, dilation)
+        return _shifted_forward(x, kernel, pads, dilation, bias, residual)
     cols, out = _columns(x, kernel.shape[:-2], strides, dilation, pads, groups)
-    y = _gemm(cols, _grouped_kernel(kernel, groups))
-    return _ungroup(y, x.shape[0], out), cols
+    y = _ungroup(_gemm(cols, _grouped_kernel(kernel, groups)), x.shape[0], out)
+    if bias is not None:
+        y += bias
+    return y, cols
 
 
 def _gemm(a, b):

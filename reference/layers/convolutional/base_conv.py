@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ... import activations, constraints, initializers, regularizers
+from ...autodiff.tracked import is_recording
 from ...input_spec import InputSpec
 from ...layer import Layer
 from ...ops import conv as conv_ops
@@ -193,6 +194,13 @@ class BaseConv(Layer):
         if inputs.dtype.kind not in "fc":
             inputs = inputs.astype(self.compute_dtype)
         args = (self.strides, self._pads(inputs.shape), self.dilation_rate, self._conv_groups())
+        if not is_recording() and isinstance(inputs, np.ndarray):  # no gradient to follow
+            kernel = self._conv_kernel(self.kernel.value)
+            bias = None if self.bias is None else self.bias.value
+            z = conv_ops.conv_forward(
+                self._to_last(inputs), kernel, *args, bias=bias, residual=False
+            )[0]
+            return self.activation(self._from_last(z))
         kernel = self._conv_kernel(self.kernel)
         z = self._from_last(conv_ops.conv(self._to_last(inputs), kernel, *args))
         if self.bias is not None:
@@ -207,10 +215,9 @@ class BaseConv(Layer):
         x = self._to_last(inputs)
         kernel = self._conv_kernel(self.kernel.value)
         args = (self.strides, self._pads(inputs.shape), self.dilation_rate, self._conv_groups())
-        z, cols = conv_ops.conv_forward(x, kernel, *args)
+        bias = None if self.bias is None else self.bias.value
+        z, cols = conv_ops.conv_forward(x, kernel, *args, bias=bias)
         z = self._from_last(z)
-        if self.bias is not None:
-            z = z + self._bias(self.bias.value)
         y, activation_rule = activation_forward(self.activation, z)
         return y, _Residuals(cols, x.shape, kernel, z, y, activation_rule)
 
