@@ -75,6 +75,43 @@ def test_shifted_gemms_take_non_contiguous_inputs_and_mixed_gradient_dtypes(monk
     np.testing.assert_allclose(dk, want, rtol=2e-5, atol=2e-5 * np.abs(want).max())
 
 
+def test_scratch_rows_never_leak_between_calls_layouts_or_threads(monkeypatch):
+    """A forward pass without a residual pads its input into a reused per-thread buffer: the
+    outputs handed out earlier never change, each of more layouts than the buffers kept keeps
+    its zero padding (checked against the loop definition, twice round), and concurrent
+    threads never share a buffer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(C, "_SHIFTED_MIN_BYTES", 0)
+    cases = [_case(c, "float64", seed=i) for i, c in enumerate(SHIFTED)]
+    assert len(cases) > C._SCRATCH_KEPT
+    want = [C.conv_naive(x, k, *args) for x, k, args in cases]
+    for _ in range(2):
+        got = []
+        for (x, k, args), w in zip(cases, want, strict=True):
+            y, res = C.conv_forward(x, k, *args, residual=False)
+            assert res is None
+            np.testing.assert_allclose(y, w, rtol=1e-12, atol=1e-12)
+            got.append(y)
+    kept = [g.copy() for g in got]
+    for i, (x, k, args) in enumerate(reversed(cases)):  # the same layouts, other values
+        C.conv_forward(x + i + 1.0, k, *args, residual=False)
+    for g, k_ in zip(got, kept, strict=True):
+        np.testing.assert_array_equal(g, k_)
+
+    # one layout, other values per task, big enough that GEMMs overlap across threads
+    x, k, args = _case(((4, 48, 48, 16), (3, 3, 16, 16), (1, 1), "same"), "float64")
+    inputs = [x * (i + 1) for i in range(8)]
+    want = [C.conv_forward(a, k, *args)[0] for a in inputs]  # the residual path: fresh rows
+
+    def run(i):
+        return i % 8, C.conv_forward(inputs[i % 8], k, *args, residual=False)[0]
+
+    with ThreadPoolExecutor(4) as pool:
+        for j, y in pool.map(run, range(64)):
+            np.testing.assert_array_equal(y, want[j])
+
+
 @pytest.mark.parametrize(
     "x_shape, kernel, strides, groups, dtype, shifted",
     [
