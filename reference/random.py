@@ -24,14 +24,13 @@ Keras: keras.random.{uniform, normal, truncated_normal, randint, dropout, SeedGe
 
 from __future__ import annotations
 
-import os
 import random as _py_random
 import sys
 from collections.abc import Sequence
 
 import numpy as np
 
-from . import _libm32
+from . import _libm32, _threads
 
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
 _SEED_KEY = (0x3EC8F720, 0x02461E29)
@@ -140,27 +139,8 @@ def random_words(seed: Sequence[int], n_calls: int, offset: int = 0, out=None, f
         if finish is not None:
             finish(words)
 
-    starts = range(0, n_calls, _CHUNK)
-    if len(starts) > 1:
-        list(_pool().map(block, starts))
-    else:
-        for i in starts:
-            block(i)
+    _threads.map_blocks(lambda a, _: block(a), n_calls, _CHUNK)
     return out
-
-
-_POOL: list = []
-
-
-def _pool():
-    """A small thread pool for large draws, made on first use."""
-    if not _POOL:
-        from concurrent.futures import ThreadPoolExecutor
-
-        workers = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                             else os.cpu_count() or 1))  # fmt: skip
-        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="reference-random"))
-    return _POOL[0]
 
 
 # -- words to values, as TF's random_distributions.h ----------------------------------------
@@ -258,18 +238,8 @@ def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32") -> n
     def fill(a: int, b: int) -> None:  # elementwise, so block by block is the same
         out[a:b] = unit(words[a:b]) * (hi - lo) + lo
 
-    _map_blocks(fill, words.size)
+    _threads.map_blocks(fill, words.size, 4 * _CHUNK)
     return out[:n].reshape(shape)
-
-
-def _map_blocks(fn, n: int, block: int = 4 * _CHUNK) -> None:
-    """fn(start, stop) over [0, n) in blocks, on the thread pool when there are several."""
-    starts = range(0, n, block)
-    if len(starts) > 2:
-        list(_pool().map(lambda a: fn(a, min(a + block, n)), starts))
-    else:
-        for a in starts:
-            fn(a, min(a + block, n))
 
 
 def _normal_unit(n: int, seed, dtype: np.dtype) -> np.ndarray:
