@@ -39,6 +39,9 @@ def _batch(kind, rng):
     if kind == "ties":
         # predictions on the threshold grid (0, 0.25, ..., 1): Keras's bucket rule, exactly
         return rng.integers(0, 2, (5, 1)), rng.integers(0, 5, (5, 1)) / 4
+    if kind == "multilabel_ties":
+        # several labels per row and scores on (0, 0.5, 1): ties inside and across the top k
+        return rng.integers(0, 2, (5, 4)), rng.integers(0, 3, (5, 4)) / 2
     if kind == "multiclass":
         # one-hot rows (single-label) and scores with ties for the argmax rule of F1 (None)
         return np.eye(4)[rng.integers(0, 4, 5)], rng.integers(0, 3, (5, 4)) / 2
@@ -63,6 +66,18 @@ ROWS = [
     ("Precision", {"thresholds": [0.2, 0.5, 0.9]}, "binary"),
     ("Recall", {"thresholds": 0.3}, "binary"),
     ("Recall", {"class_id": 2}, "multilabel"),
+    ("Precision", {"thresholds": [0.5]}, "binary"),  # one listed threshold: a scalar
+    # top_k: the k largest of each row (ties to the lowest index), then class_id, thresholds
+    ("Precision", {"top_k": 1}, "multiclass"),
+    ("Precision", {"top_k": 2}, "multilabel_ties"),
+    ("Precision", {"top_k": 0}, "multilabel"),
+    ("Precision", {"top_k": 2, "class_id": 1}, "multilabel_ties"),
+    ("Precision", {"top_k": 2, "thresholds": [0.0, 0.5, 1.0]}, "multilabel_ties"),  # evenly
+    ("Precision", {"top_k": 2, "dtype": "float64"}, "multilabel_ties"),
+    ("Recall", {"top_k": 1}, "multiclass"),
+    ("Recall", {"top_k": 2}, "multilabel"),
+    ("Recall", {"top_k": 3, "class_id": 3, "thresholds": [0.2, 0.5]}, "multilabel"),
+    ("Recall", {"top_k": 1, "class_id": 0, "dtype": "float64"}, "multilabel_ties"),
     ("AUC", {"name": "auc"}, "binary"),
     ("AUC", {"name": "auc", "num_thresholds": 5}, "ties"),
     ("AUC", {"name": "auc", "thresholds": [0.25, 0.5, 0.75]}, "ties"),  # evenly: bucket path
@@ -95,6 +110,22 @@ ROWS = [
     ),
     ("AUC", {"name": "auc", "label_weights": [0.5, 1.0, 2.0, 0.0]}, "multilabel"),
     ("AUC", {"name": "auc", "from_logits": True, "num_thresholds": 50}, "logits"),
+    # PRGAIN: every summation method, with and without multi_label and label_weights
+    *[
+        ("AUC", {"name": "auc", "curve": "PRGAIN", "summation_method": method, **extra}, kind)
+        for method in ("interpolation", "minoring", "majoring")
+        for extra, kind in [
+            ({}, "binary"),
+            ({"label_weights": [0.5, 1.0, 2.0, 0.0]}, "multilabel"),
+            ({"multi_label": True}, "multilabel"),
+            ({"multi_label": True, "label_weights": [1.0, 2.0, 0.0, 0.5]}, "multilabel"),
+        ]
+    ],
+    ("AUC", {"name": "auc", "curve": "PRGAIN", "thresholds": [0.1, 0.4, 0.45]}, "multilabel"),
+    ("AUC", {"name": "auc", "curve": "PRGAIN", "num_thresholds": 5}, "ties"),
+    ("AUC", {"name": "auc", "curve": "PRGAIN", "from_logits": True}, "logits"),
+    ("AUC", {"name": "auc", "curve": "PRGAIN", "dtype": "float64"}, "binary"),
+    ("AUC", {"name": "auc", "curve": "PRGAIN", "multi_label": True, "dtype": "float64"}, "ties"),
     ("F1Score", {}, "multiclass"),
     ("F1Score", {"average": "micro", "threshold": 0.4}, "multilabel"),
     ("F1Score", {"average": "macro"}, "multiclass"),
@@ -116,7 +147,13 @@ def test_metric_state_matches_keras(row):
         sw = rng.uniform(0, 2, 5) if i == 1 else None
         k_metric.update_state(*args, sample_weight=sw)
         r_metric.update_state(*args, sample_weight=sw)
-    np.testing.assert_allclose(r_metric.result(), np.asarray(k_metric.result()), rtol=1e-6)
+    r_result, k_result = r_metric.result(), np.asarray(k_metric.result())
+    assert np.shape(r_result) == np.shape(k_result)
+    np.testing.assert_allclose(r_result, k_result, rtol=1e-6)
+    r_config, k_config = r_metric.get_config(), k_metric.get_config()
+    assert list(r_config) == list(k_config)
+    for key, value in k_config.items():  # label_weights: a tensor in Keras, an array here
+        np.testing.assert_array_equal(np.asarray(r_config[key]), np.asarray(value), err_msg=key)
     assert [v.name for v in r_metric.variables] == [v.name for v in k_metric.variables]
     for r, k in zip(r_metric.variables, k_metric.variables, strict=True):
         assert r.dtype == k.dtype

@@ -4,8 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import config
 from ..losses.functions import _same_rank
 from .base import Metric, _plain
+
+# Keras's metrics_utils.NEG_INF: the value of a prediction outside the top k, and the default
+# threshold with top_k (so every kept prediction counts as positive).
+NEG_INF = -1e10
+
+
+def _filter_top_k(name, y_pred, k):
+    """Keras's _filter_top_k: the k largest entries of each last-axis row kept, the rest NEG_INF.
+
+    Ties go to the lowest index, as tf.math.top_k's (a stable sort of -y_pred).
+    """
+    if k > y_pred.shape[-1]:
+        raise ValueError(
+            f"{name}: top_k={k} needs at least {k} predictions on the last axis; received "
+            f"y_pred of shape {y_pred.shape}."
+        )
+    idx = np.argsort(-y_pred, axis=-1, kind="stable")[..., :k]
+    keep = np.zeros(y_pred.shape, bool)
+    np.put_along_axis(keep, idx, True, axis=-1)
+    return np.where(keep, y_pred, np.asarray(NEG_INF, y_pred.dtype))
 
 
 class _Confusion(Metric):
@@ -16,61 +37,92 @@ class _Confusion(Metric):
     _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
+        cls = type(self).__name__
         if top_k is not None:
-            raise ValueError(f"{type(self).__name__}: top_k is not supported by the reference.")
-        self.init_thresholds, self.class_id = thresholds, class_id
+            # Keras takes any top_k here and fails in tf.math.top_k at the first update; 0 is
+            # valid there (nothing kept, so nothing is positive).
+            if not hasattr(top_k, "__index__"):
+                raise TypeError(f"{cls}: top_k must be an int or None. Received: top_k={top_k!r}")
+            if top_k < 0:
+                raise ValueError(f"{cls}: top_k must be >= 0. Received: top_k={top_k}")
         listed = isinstance(thresholds, list | tuple)
-        self.thresholds = (
-            list(thresholds) if listed else [0.5 if thresholds is None else thresholds]
-        )
-        for t in self.thresholds:
-            if not 0 <= t <= 1:
-                raise ValueError(f"Threshold values must be in [0, 1]. Received: {thresholds}")
-        self._scalar = not listed
+        values = list(thresholds) if listed else [thresholds]
+        for t in values if thresholds is not None else []:
+            if t is None or not 0 <= t <= 1:
+                raise ValueError(f"{cls}: thresholds must be in [0, 1]. Received: {thresholds}")
+        super().__init__(name=name, dtype=dtype)
+        # Keras's add_variable without a dtype: the counts are floatx whatever the metric's dtype
+        self._vdtype = config.floatx()
+        self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
+        default = 0.5 if top_k is None else NEG_INF
+        self.thresholds = [default] if thresholds is None else values
         for kind in self._KINDS:
-            setattr(self, kind, self.add_variable((len(self.thresholds),), name=kind))
+            var = self.add_variable((len(self.thresholds),), dtype=self._vdtype, name=kind)
+            setattr(self, kind, var)
 
     def get_config(self) -> dict:
         """Keras's keys: the base config, then the constructor's thresholds, top_k, class_id."""
-        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": None,
+        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
                 "class_id": self.class_id}  # fmt: skip
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _same_rank(_plain(y_true), _plain(y_pred).astype(self.dtype))
-        if self.class_id is not None:
-            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
+        cls = type(self).__name__
+        y_true, y_pred = _plain(y_true).astype(self._vdtype), _plain(y_pred).astype(self._vdtype)
+        y_pred, y_true = _same_rank(y_pred, y_true)
         if np.any((y_pred < 0) | (y_pred > 1)):
-            raise ValueError(f"{type(self).__name__}: predictions must be in [0, 1].")
+            raise ValueError(f"{cls}: predictions must be in [0, 1].")
+        sw = None
+        if sample_weight is not None:
+            # Keras: the weight gets a last axis, then is squeezed/expanded against y_true
+            sw = np.expand_dims(np.asarray(sample_weight, self._vdtype), -1)
+            sw = _same_rank(y_true, sw, expand_rank_1=False)[1]
+        if self.top_k is not None:
+            y_pred = _filter_top_k(cls, y_pred, self.top_k)
+        if self.class_id is not None:
+            if y_pred.ndim == 1:
+                raise ValueError(
+                    f"{cls}: with class_id, y_pred must have shape (num_samples, num_classes)"
+                    f"; received shape {y_pred.shape}."
+                )
+            y_true, y_pred = y_true[..., self.class_id, None], y_pred[..., self.class_id, None]
+        try:
+            w = np.ones_like(y_pred) if sw is None else np.broadcast_to(sw, y_pred.shape)
+        except ValueError:
+            raise ValueError(
+                f"{cls}: sample_weight of shape {np.shape(sample_weight)} does not broadcast "
+                f"to the predictions' shape {y_pred.shape}."
+            ) from None
         truth = y_true.astype(bool)
-        w = (
-            np.ones_like(y_pred)
-            if sample_weight is None
-            else np.broadcast_to(
-                _same_rank(y_pred, np.asarray(sample_weight, self.dtype))[1], y_pred.shape
-            )
-        )
+        added = {kind: np.zeros(len(self.thresholds), self._vdtype) for kind in self._KINDS}
         for i, t in enumerate(self.thresholds):
-            positive = y_pred > t
+            positive = y_pred > np.asarray(t, self._vdtype)
             counts = {"true_positives": truth & positive, "false_positives": ~truth & positive,
                       "false_negatives": truth & ~positive}  # fmt: skip
             for kind in self._KINDS:
-                var = getattr(self, kind)
-                value = var.numpy()
-                value[i] += np.sum(w * counts[kind], dtype=self.dtype)
-                var.assign(value)
+                added[kind][i] = np.sum(w * counts[kind], dtype=self._vdtype)
+        for kind in self._KINDS:
+            var = getattr(self, kind)
+            var.assign(var.value + added[kind])
 
     def _ratio(self, num, other):
         num, den = getattr(self, num).value, getattr(self, num).value + getattr(self, other).value
-        out = np.where(den > 0, num / np.where(den > 0, den, 1), 0).astype(self.dtype)
-        return out[0] if self._scalar else out
+        out = np.where(den > 0, num / np.where(den > 0, den, 1), 0).astype(self._vdtype)
+        # Keras: a scalar whenever there is one threshold, [0.5] included
+        return out[0] if len(self.thresholds) == 1 else out
 
 
 class Precision(_Confusion):
-    """Computes: tp / (tp + fp) at each threshold (0.5 by default), tp and fp weighted counts.
+    """Computes: tp / (tp + fp) at each threshold, tp and fp weighted counts (0 when 0 / 0).
 
+    The counts, as Keras's update_confusion_matrix_variables: with top_k, each last-axis row of
+    y_pred keeps its k largest entries (ties to the lowest index, as tf.math.top_k) and the
+    others become NEG_INF = -1e10; then class_id picks column class_id of y_true and y_pred;
+    a prediction is positive at threshold t when y_pred > t. Thresholds default to 0.5, or to
+    NEG_INF with top_k (every kept prediction is positive). One threshold gives a scalar.
     Keras: keras.metrics.Precision(thresholds=None, top_k=None, class_id=None, name=None).
-    Differences: top_k is not supported.
+    Differences: a bad top_k (not an int, < 0) is a TypeError/ValueError at construction and a
+    top_k above the number of classes a ValueError (Keras: TF errors at the first update);
+    predictions outside [0, 1] are a ValueError (Keras counts them).
     """
 
     _KINDS = ("true_positives", "false_positives")
@@ -80,10 +132,12 @@ class Precision(_Confusion):
 
 
 class Recall(_Confusion):
-    """Computes: tp / (tp + fn) at each threshold (0.5 by default).
+    """Computes: tp / (tp + fn) at each threshold (0 when 0 / 0); counts as Precision's.
 
+    With top_k, a label is recalled when its prediction is among the row's k largest (and
+    above the thresholds, if given).
     Keras: keras.metrics.Recall(thresholds=None, top_k=None, class_id=None, name=None).
-    Differences: top_k is not supported.
+    Differences: as Precision's.
     """
 
     _KINDS = ("true_positives", "false_negatives")
@@ -112,7 +166,10 @@ class AUC(Metric):
     totals minus tp and fp. result(): x, y = (fpr, recall) for ROC, (recall, precision) for PR
     (each a divide-no-nan); terms (x[i] - x[i+1]) * h with h the mean ("interpolation"), min
     ("minoring") or max ("majoring") of y[i], y[i+1]; PR with interpolation uses Davis &
-    Goadrich's closed form (Keras's interpolate_pr_auc). multi_label: counts per label (shape
+    Goadrich's closed form (Keras's interpolate_pr_auc). PRGAIN (precision-recall gain, Flach &
+    Kull): with s = (tp + fn) / (tn + fp), x = max(1 - s fn / tp, 0) (recall gain, 0 where
+    tp = 0), y = 1 - s fp / tp (precision gain, 1 where tp = 0), each division a divide-no-nan,
+    then the same sums as ROC. multi_label: counts per label (shape
     (n, labels)), the AUC per label, then their mean or label_weights-weighted mean; otherwise
     all labels are flattened together and label_weights weight the counts.
     Keras: keras.metrics.AUC(num_thresholds=200, curve="ROC", summation_method="interpolation",
@@ -120,7 +177,7 @@ class AUC(Metric):
     label_weights=None, from_logits=False); variables true_positives, false_positives,
     true_negatives, false_negatives (created at the first update when multi_label without
     num_labels).
-    Differences: curve="PRGAIN" is not supported (ValueError).
+    Differences: none known.
     """
 
     _direction = "up"
@@ -139,10 +196,10 @@ class AUC(Metric):
         from_logits=False,
     ):
         curve, summation_method = str(curve).upper(), str(summation_method).lower()
-        if curve not in ("ROC", "PR"):
+        if curve not in ("ROC", "PR", "PRGAIN"):
             raise ValueError(
                 f'AUC: invalid `curve` argument value "{curve}". Expected one of: '
-                "['ROC', 'PR'] (PRGAIN is not supported by the reference)."
+                "['ROC', 'PR', 'PRGAIN']"
             )
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(
@@ -169,6 +226,7 @@ class AUC(Metric):
         self._thresholds = np.array([0.0 - 1e-7, *thresholds, 1.0 + 1e-7])
         self.curve, self.summation_method = curve, summation_method
         super().__init__(name=name, dtype=dtype)
+        self._vdtype = config.floatx()  # the counts' dtype, as _Confusion's
         self.multi_label, self.num_labels = multi_label, num_labels
         self.label_weights = (
             None if label_weights is None else np.asarray(label_weights, dtype=self.dtype)
@@ -199,7 +257,7 @@ class AUC(Metric):
             (self.num_thresholds, self._num_labels) if self.multi_label else (self.num_thresholds,)
         )
         for kind in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
-            setattr(self, kind, self.add_variable(var_shape, name=kind))
+            setattr(self, kind, self.add_variable(var_shape, dtype=self._vdtype, name=kind))
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -211,9 +269,9 @@ class AUC(Metric):
                 f"AUC: y_pred has {y_pred.shape[-1]} labels, the metric was built "
                 f"for {self._num_labels}."
             )
-        y_true, y_pred = y_true.astype(self.dtype), y_pred.astype(self.dtype)
-        if self._from_logits:
-            y_pred = _sigmoid(y_pred)
+        if self._from_logits:  # Keras: the sigmoid in the input's float dtype, then the cast
+            y_pred = _sigmoid(y_pred.astype(np.result_type(y_pred.dtype, np.float32)))
+        y_true, y_pred = y_true.astype(self._vdtype), y_pred.astype(self._vdtype)
         y_pred, y_true = _same_rank(y_pred, y_true)
         if np.shape(y_true) != np.shape(y_pred):
             raise ValueError(
@@ -222,20 +280,20 @@ class AUC(Metric):
             )
         w = 1.0
         if sample_weight is not None:
-            sw = np.expand_dims(np.asarray(sample_weight, dtype=self.dtype), -1)
+            sw = np.expand_dims(np.asarray(sample_weight, dtype=self._vdtype), -1)
             w = np.broadcast_to(_same_rank(y_true, sw, expand_rank_1=False)[1], y_pred.shape)
         if self.label_weights is not None and not self.multi_label:
             w = w * np.broadcast_to(self.label_weights[None], y_pred.shape)
-        w = np.broadcast_to(np.asarray(w, self.dtype), y_pred.shape)
+        w = np.broadcast_to(np.asarray(w, self._vdtype), y_pred.shape)
         truth = y_true.astype(bool)
         if not self.multi_label:
             truth, y_pred, w = truth.reshape(-1, 1), y_pred.reshape(-1, 1), w.reshape(-1, 1)
-        pos, neg = (truth * w).astype(self.dtype), ((1.0 - truth) * w).astype(self.dtype)
+        pos, neg = (truth * w).astype(self._vdtype), ((1.0 - truth) * w).astype(self._vdtype)
         if self._evenly:
             tp, fp = self._bucket_counts(y_pred, pos, neg)
             fn, tn = np.sum(pos, 0) - tp, np.sum(neg, 0) - fp
         else:
-            t = self._thresholds.astype(self.dtype)[:, None, None]
+            t = self._thresholds.astype(self._vdtype)[:, None, None]
             positive = y_pred[None] > t  # (thresholds, samples, labels)
             tp, fp = np.sum(np.where(positive, pos, 0), 1), np.sum(np.where(positive, neg, 0), 1)
             fn, tn = np.sum(np.where(~positive, pos, 0), 1), np.sum(np.where(~positive, neg, 0), 1)
@@ -246,19 +304,19 @@ class AUC(Metric):
             ("false_negatives", fn),
         ):
             var = getattr(self, kind)
-            var.assign(var.value + counts.reshape(var.shape).astype(self.dtype))
+            var.assign(var.value + counts.reshape(var.shape).astype(self._vdtype))
 
     def _bucket_counts(self, y_pred, pos, neg):
         """Keras's _update_confusion_matrix_variables_optimized: tp, fp per threshold."""
         n = self.num_thresholds
         p = np.clip(y_pred, 0.0, 1.0)
-        bucket = np.maximum(np.ceil(p * (np.asarray(n, self.dtype) - 1)) - 1, 0).astype(int)
+        bucket = np.maximum(np.ceil(p * (np.asarray(n, self._vdtype) - 1)) - 1, 0).astype(int)
         out = []
         for weights in (pos, neg):
-            sums = np.zeros((n, y_pred.shape[1]), self.dtype)
+            sums = np.zeros((n, y_pred.shape[1]), self._vdtype)
             for j in range(y_pred.shape[1]):
                 sums[:, j] = np.bincount(bucket[:, j], weights[:, j], minlength=n)[:n]
-            out.append(np.flip(np.cumsum(np.flip(sums, 0), 0), 0).astype(self.dtype))
+            out.append(np.flip(np.cumsum(np.flip(sums, 0), 0), 0).astype(self._vdtype))
         return out
 
     def _by_label(self, terms):
@@ -290,25 +348,38 @@ class AUC(Metric):
         )
         return self._by_label(increments)
 
+    def _gains(self, tp, fp, tn, fn):
+        """Keras's PRGAIN: recall gain and precision gain at each threshold."""
+        one = np.ones((), self._vdtype)
+        scale = _div_no_nan(tp + fn, tn + fp)  # P / N
+        recall_gain = one - scale * _div_no_nan(fn, tp)
+        precision_gain = one - scale * _div_no_nan(fp, tp)
+        # no true positive: both gains diverge; Keras sets recall gain 0, precision gain 1, and
+        # clips a negative recall gain (recall below the positive rate) to 0
+        recall_gain = np.maximum(np.where(tp == 0, 0, recall_gain), 0).astype(self._vdtype)
+        return recall_gain, np.where(tp == 0, one, precision_gain).astype(self._vdtype)
+
     def result(self):
         if not self._built:
             return np.zeros((), self.dtype)
         if self.curve == "PR" and self.summation_method == "interpolation":
-            return np.asarray(self._interpolate_pr_auc(), self.dtype)
+            return np.asarray(self._interpolate_pr_auc())
         tp, fp = self.true_positives.value, self.false_positives.value
         tn, fn = self.true_negatives.value, self.false_negatives.value
         recall = _div_no_nan(tp, tp + fn)
         if self.curve == "ROC":
             x, y = _div_no_nan(fp, fp + tn), recall
-        else:
+        elif self.curve == "PR":
             x, y = recall, _div_no_nan(tp, tp + fp)
+        else:
+            x, y = self._gains(tp, fp, tn, fn)
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2.0
         elif self.summation_method == "minoring":
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return np.asarray(self._by_label((x[:-1] - x[1:]) * heights), self.dtype)
+        return np.asarray(self._by_label((x[:-1] - x[1:]) * heights))
 
     def reset_state(self):
         if self._built:
