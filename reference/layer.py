@@ -74,10 +74,15 @@ def _is_input(x) -> bool:
 # add_weight's positional arguments: Keras 3's, and Keras 2's (a string first: the name).
 _KERAS3_ORDER = ("shape", "initializer", "dtype")
 _KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
-# The Layer's own bookkeeping: never scanned for sub-layers (it holds variables, losses, ...).
+# The Layer's own bookkeeping: never scanned for sub-layers (it holds variables, losses, ...),
+# and a model's (its graph's nodes and tensors, its layer list -- every layer in them is in
+# `_layers` already -- and what compile() keeps): `_sublayers` runs ~20 times per training
+# step, and these containers were most of what it scanned.
 _BOOKKEEPING = frozenset(
-    {"_trainable_variables", "_non_trainable_variables", "_layers", "_losses", "_auto_config"}
-)
+    {"_trainable_variables", "_non_trainable_variables", "_layers", "_losses", "_auto_config",
+     "_nodes", "_layers_list", "inputs", "outputs", "_compile_config", "_compiled_metrics",
+     "_output_loss_trackers"}
+)  # fmt: skip
 _CONTAINERS = frozenset({list, tuple, dict, set})
 _LOCKED = (
     "You cannot add new elements of state (variables or sub-layers) to a layer that is already "
