@@ -118,7 +118,8 @@ class Precision(_Confusion):
     y_pred keeps its k largest entries (ties to the lowest index, as tf.math.top_k) and the
     others become NEG_INF = -1e10; then class_id picks column class_id of y_true and y_pred;
     a prediction is positive at threshold t when y_pred > t. Thresholds default to 0.5, or to
-    NEG_INF with top_k (every kept prediction is positive). One threshold gives a scalar.
+    NEG_INF with top_k (every kept prediction is positive). One threshold gives a scalar. The
+    counts and the result are floatx whatever `dtype` (Keras's variables take no dtype).
     Keras: keras.metrics.Precision(thresholds=None, top_k=None, class_id=None, name=None).
     Differences: a bad top_k (not an int, < 0) is a TypeError/ValueError at construction and a
     top_k above the number of classes a ValueError (Keras: TF errors at the first update);
@@ -169,9 +170,10 @@ class AUC(Metric):
     Goadrich's closed form (Keras's interpolate_pr_auc). PRGAIN (precision-recall gain, Flach &
     Kull): with s = (tp + fn) / (tn + fp), x = max(1 - s fn / tp, 0) (recall gain, 0 where
     tp = 0), y = 1 - s fp / tp (precision gain, 1 where tp = 0), each division a divide-no-nan,
-    then the same sums as ROC. multi_label: counts per label (shape
-    (n, labels)), the AUC per label, then their mean or label_weights-weighted mean; otherwise
-    all labels are flattened together and label_weights weight the counts.
+    then the same sums as ROC. multi_label: counts per label (shape (n, labels)), the AUC per
+    label, then their mean or label_weights-weighted mean; otherwise all labels are flattened
+    together and label_weights weight the counts. Counts are floatx whatever `dtype` (as Keras's
+    variables); label_weights are `dtype`, so a float64 one makes a float64 result.
     Keras: keras.metrics.AUC(num_thresholds=200, curve="ROC", summation_method="interpolation",
     name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
     label_weights=None, from_logits=False); variables true_positives, false_positives,
