@@ -39,6 +39,11 @@ def _batch(kind, rng):
     if kind == "ties":
         # predictions on the threshold grid (0, 0.25, ..., 1): Keras's bucket rule, exactly
         return rng.integers(0, 2, (5, 1)), rng.integers(0, 5, (5, 1)) / 4
+    if kind == "grid":
+        # float32 scores one ulp above 0, 0.1, ..., 1 (and 1): where Keras's bucket rule for
+        # evenly spaced thresholds, ceil(p (n - 1)) - 1 >= i, is not p > t_i
+        grid = (rng.integers(0, 11, (5, 3)) / 10).astype("float32")
+        return rng.integers(0, 2, (5, 3)), np.minimum(np.nextafter(grid, np.float32(2)), 1)
     if kind == "multilabel_ties":
         # several labels per row and scores on (0, 0.5, 1): ties inside and across the top k
         return rng.integers(0, 2, (5, 4)), rng.integers(0, 3, (5, 4)) / 2
@@ -74,6 +79,8 @@ ROWS = [
     ("Precision", {"top_k": 2, "class_id": 1}, "multilabel_ties"),
     ("Precision", {"top_k": 2, "thresholds": [0.0, 0.5, 1.0]}, "multilabel_ties"),  # evenly
     ("Precision", {"top_k": 2, "dtype": "float64"}, "multilabel_ties"),
+    ("Precision", {"thresholds": [i / 10 for i in range(11)]}, "grid"),  # evenly: buckets
+    ("Recall", {"top_k": 2, "thresholds": [i / 10 for i in range(11)]}, "grid"),
     ("Recall", {"top_k": 1}, "multiclass"),
     ("Recall", {"top_k": 2}, "multilabel"),
     ("Recall", {"top_k": 3, "class_id": 3, "thresholds": [0.2, 0.5]}, "multilabel"),

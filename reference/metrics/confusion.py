@@ -29,6 +29,12 @@ def _filter_top_k(name, y_pred, k):
     return np.where(keep, y_pred, np.asarray(NEG_INF, y_pred.dtype))
 
 
+def _evenly_spaced(values) -> bool:
+    """Keras's is_evenly_distributed_thresholds: n >= 3 values within 1e-7 of 0, 1/(n-1), ..., 1."""
+    n = len(values)
+    return n >= 3 and np.allclose(values, np.arange(n, dtype=np.float32) / (n - 1), atol=1e-7)
+
+
 class _Confusion(Metric):
     """Counts at each threshold: a prediction is positive when y_pred > threshold (Keras's
     update_confusion_matrix_variables; y_true is cast to bool, sample weights broadcast)."""
@@ -56,6 +62,7 @@ class _Confusion(Metric):
         self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
         default = 0.5 if top_k is None else NEG_INF
         self.thresholds = [default] if thresholds is None else values
+        self._evenly = _evenly_spaced(self.thresholds)
         for kind in self._KINDS:
             var = self.add_variable((len(self.thresholds),), dtype=self._vdtype, name=kind)
             setattr(self, kind, var)
@@ -93,9 +100,15 @@ class _Confusion(Metric):
                 f"to the predictions' shape {y_pred.shape}."
             ) from None
         truth = y_true.astype(bool)
+        # TF's CPU kernels read subnormals as 0 (denormals-are-zero): 1e-45 is not > 0 in Keras
+        y_pred = np.where(np.abs(y_pred) < np.finfo(y_pred.dtype).tiny, 0, y_pred)
+        if self._evenly:  # Keras's buckets: positive at t_i iff ceil(p (n - 1)) - 1 >= i, which
+            # is not always p > t_i in float (one ulp above 0.9: bucket 8, not above t_9)
+            n1 = np.asarray(len(self.thresholds) - 1, self._vdtype)
+            bucket = np.ceil(np.clip(y_pred, 0, 1) * n1) - 1
         added = {kind: np.zeros(len(self.thresholds), self._vdtype) for kind in self._KINDS}
         for i, t in enumerate(self.thresholds):
-            positive = y_pred > np.asarray(t, self._vdtype)
+            positive = bucket >= i if self._evenly else y_pred > np.asarray(t, self._vdtype)
             counts = {"true_positives": truth & positive, "false_positives": ~truth & positive,
                       "false_negatives": truth & ~positive}  # fmt: skip
             for kind in self._KINDS:
@@ -117,9 +130,11 @@ class Precision(_Confusion):
     The counts, as Keras's update_confusion_matrix_variables: with top_k, each last-axis row of
     y_pred keeps its k largest entries (ties to the lowest index, as tf.math.top_k) and the
     others become NEG_INF = -1e10; then class_id picks column class_id of y_true and y_pred;
-    a prediction is positive at threshold t when y_pred > t. Thresholds default to 0.5, or to
-    NEG_INF with top_k (every kept prediction is positive). One threshold gives a scalar. The
-    counts and the result are floatx whatever `dtype` (Keras's variables take no dtype).
+    a prediction is positive at threshold t when y_pred > t (subnormals read as 0, as TF's CPU
+    kernels; with evenly spaced thresholds 0, 1/(n-1), ..., 1, Keras's bucket rule instead:
+    positive at t_i when ceil(clip(y_pred, 0, 1) (n-1)) - 1 >= i). Thresholds default to 0.5,
+    or NEG_INF with top_k (every kept prediction is positive). One threshold gives a scalar.
+    Counts and result are floatx whatever `dtype` (Keras's variables take no dtype).
     Keras: keras.metrics.Precision(thresholds=None, top_k=None, class_id=None, name=None).
     Differences: a bad top_k (not an int, < 0) is a TypeError/ValueError at construction and a
     top_k above the number of classes a ValueError (Keras: TF errors at the first update);
@@ -184,19 +199,9 @@ class AUC(Metric):
 
     _direction = "up"
 
-    def __init__(
-        self,
-        num_thresholds=200,
-        curve="ROC",
-        summation_method="interpolation",
-        name=None,
-        dtype=None,
-        thresholds=None,
-        multi_label=False,
-        num_labels=None,
-        label_weights=None,
-        from_logits=False,
-    ):
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
+                 name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
+                 label_weights=None, from_logits=False):  # fmt: skip
         curve, summation_method = str(curve).upper(), str(summation_method).lower()
         if curve not in ("ROC", "PR", "PRGAIN"):
             raise ValueError(
@@ -212,10 +217,7 @@ class AUC(Metric):
         if thresholds is not None:
             self.num_thresholds = len(thresholds) + 2
             thresholds = sorted(thresholds)
-            # Keras's is_evenly_distributed_thresholds
-            full = np.array([0.0, *thresholds, 1.0])
-            even = np.arange(len(full), dtype=np.float32) / (len(full) - 1)
-            self._evenly = len(full) >= 3 and bool(np.allclose(full, even, atol=1e-7))
+            self._evenly = _evenly_spaced([0.0, *thresholds, 1.0])
         else:
             if num_thresholds <= 1:
                 raise ValueError(
