@@ -38,22 +38,3 @@ def map_blocks(fn: Callable[[int, int], None], n: int, block: int) -> None:
     else:
         for a in starts:
             fn(a, min(a + block, n))
-
-
-def split(fn: Callable[[int, int], None], n: int, block: int, min_split: int) -> None:
-    """fn(start, stop) over [0, n) in blocks of `block`, the range cut into one contiguous
-    part per worker: the caller runs the first part while the pool runs the others, so each
-    part costs one task. Below `min_split` elements the caller does it all."""
-    parts = workers() if n >= min_split else 1
-    cuts = [n * i // parts for i in range(parts + 1)]
-
-    def run(a: int, b: int) -> None:
-        for start in range(a, b, block):
-            fn(start, min(start + block, b))
-
-    futures = [pool().submit(run, a, b) for a, b in zip(cuts[1:-1], cuts[2:], strict=True)]
-    try:
-        run(cuts[0], cuts[1])
-    finally:
-        for f in futures:
-            f.result()

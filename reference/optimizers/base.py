@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _threads, config, initializers
+from .. import config, initializers
 from ..naming import to_snake_case, unique_name
 from ..variable import Variable
 from .schedules import LearningRateSchedule
@@ -338,22 +338,3 @@ def _serialized(schedule: Any) -> Any:
     from ..saving.serialization import serialize_keras_object
 
     return serialize_keras_object(schedule)
-
-
-def elementwise(fn, arrays: list) -> None:
-    """fn(*slices) over matching slices of same-shape arrays (updated in place), in blocks
-    split between the caller's thread and the pool's (reference._threads.split): an update is
-    elementwise, so every element gets the same operations and roundings however the arrays
-    are cut. Arrays that are not all C-contiguous (no flat view to write through) go whole."""
-    arrays = [np.ascontiguousarray(a) if i == 0 else a for i, a in enumerate(arrays)]
-    if not all(a.flags.c_contiguous for a in arrays):
-        fn(*arrays)
-        return
-    flat = [a.reshape(-1) for a in arrays]
-    _threads.split(lambda a, b: fn(*(f[a:b] for f in flat)), flat[0].size, _BLOCK, _MIN_SPLIT)
-
-
-# Blocks of 128k elements and no split below 128k: measured on the 2-core machine, Adam over
-# the 669k weights of an MLP 784-512-512-10 took 0.84 ms on two threads against 1.35 ms on one
-# (32k blocks: 1.17 ms, the threads then wait for the GIL between the many small ufunc calls).
-_BLOCK, _MIN_SPLIT = 1 << 17, 1 << 17

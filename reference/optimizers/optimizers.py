@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..naming import unique_name
-from .base import Optimizer, _cast, elementwise
+from .base import Optimizer, _cast
 
 _BASE_ARGS = dict(weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                   use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
@@ -90,32 +90,28 @@ class Adam(Optimizer):
         # and one scratch array: m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), then
         # w - m * alpha / (sqrt(v) + eps). `_writable` copies a slot or weight first if anything
         # else holds its array (a persistent tape, a `.value` read), so no read ever changes.
-        hat = self._slot(self._velocity_hats, variable) if self.amsgrad else None
-        arrays = [gradient, m._writable(), v._writable(), variable._writable()]
-        if hat is not None:
-            arrays.append(hat._writable())
-        b1, b2, eps = 1 - self.beta_1, 1 - self.beta_2, self.epsilon
-
-        def block(g, new_m, new_v, w, *amsgrad):
-            scratch = np.subtract(g, new_m)
-            scratch *= b1
-            new_m += scratch
-            np.square(g, out=scratch)
-            scratch -= new_v
-            scratch *= b2
-            new_v += scratch
-            if amsgrad:
-                new_v = np.maximum(amsgrad[0], new_v, out=amsgrad[0])
-            denominator = np.sqrt(new_v, out=scratch)
-            denominator += eps
-            step = new_m * alpha
-            step /= denominator
-            w -= step
-
-        elementwise(block, arrays)
-        for slot in (m, v, variable, hat):
-            if slot is not None:
-                slot._refreeze()
+        new_m, new_v = m._writable(), v._writable()
+        scratch = np.subtract(gradient, new_m)
+        scratch *= 1 - self.beta_1
+        new_m += scratch
+        np.square(gradient, out=scratch)
+        scratch -= new_v
+        scratch *= 1 - self.beta_2
+        new_v += scratch
+        m._refreeze()
+        v._refreeze()
+        if self.amsgrad:
+            v_hat = self._slot(self._velocity_hats, variable)
+            hat = v_hat._writable()
+            new_v = np.maximum(hat, new_v, out=hat)
+            v_hat._refreeze()
+        denominator = np.sqrt(new_v, out=scratch)
+        denominator += self.epsilon
+        step = new_m * alpha
+        step /= denominator
+        w = variable._writable()
+        w -= step
+        variable._refreeze()
 
 
 class AdamW(Adam):

@@ -87,34 +87,3 @@ def test_ftrl_rejects_negative_strengths(arg):
         optimizers.Ftrl(**{arg: -0.1})
     with pytest.raises(ValueError, match="`learning_rate_power` needs to be negative or zero"):
         optimizers.Ftrl(learning_rate_power=0.5)
-
-
-@pytest.mark.parametrize("kwargs", [{}, {"amsgrad": True}, {"weight_decay": 0.01}])
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_adam_update_split_over_threads_is_bit_identical(kwargs, dtype, monkeypatch):
-    """Adam's elementwise update runs in blocks on two threads for large variables; every
-    element gets the same operations, so the weights and slots after a few steps equal those of
-    the update done whole, bit for bit (a transposed, non-contiguous variable goes whole)."""
-    from reference.optimizers import base
-
-    rng = np.random.default_rng(3)
-    shapes = [(700, 300), (300,), (40, 3)]  # 210k elements: split; the others: not
-    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(3)]
-    grads[1][0] = np.asfortranarray(grads[1][0])  # a non-contiguous gradient is copied
-    start = [rng.standard_normal(s).astype(dtype) for s in shapes]
-
-    def run(block, min_split):
-        monkeypatch.setattr(base, "_BLOCK", block)
-        monkeypatch.setattr(base, "_MIN_SPLIT", min_split)
-        cls = reference.optimizers.AdamW if "weight_decay" in kwargs else reference.optimizers.Adam
-        opt = cls(learning_rate=0.01, **kwargs)
-        variables = [reference.Variable(w.copy()) for w in start]
-        for g in grads:
-            opt.apply_gradients(zip(g, variables, strict=True))
-        return [v.numpy() for v in variables] + [s.numpy() for s in opt.variables[2:]]
-
-    whole = run(1 << 40, 1 << 40)
-    for got, want in zip(run(1000, 1), whole, strict=True):  # many blocks, always split
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
-    assert not np.array_equal(whole[0], start[0])
