@@ -1,9 +1,13 @@
 """Elementwise NumPy work split over a few threads.
 
 NumPy releases the GIL inside its ufunc loops, so independent blocks of an elementwise
-computation run in parallel on threads: reference.random's Philox blocks and the optimizers'
-updates of large variables. The result never depends on the split: every element is computed
-by the same operations either way.
+computation run in parallel on threads: reference.random's Philox blocks. The result never
+depends on the split: every element is computed by the same operations either way.
+
+Not used for optimizer updates. Alone, Adam over the 669k weights of an MLP 784-512-512-10 took
+0.84 ms on two threads against 1.35 ms on one (2 cores); inside a training step, right after
+the backward pass's GEMMs, it took 2.2 ms against 1.9 ms, and a fit epoch 4.1-4.2 s against
+3.8-4.0 s: OpenBLAS's threads still spin on the cores for a while after each GEMM.
 """
 
 from __future__ import annotations
