@@ -187,3 +187,27 @@ def test_member_image_threads_do_not_outlive_a_failed_load(tmp_path):
         reference.saving.load_model(path)
     assert threading.active_count() == before
     assert os.path.exists(path)
+
+
+def test_datasets_pointing_at_the_same_bytes_load_as_separate_arrays(tmp_path, monkeypatch):
+    """A crafted file whose two datasets share their bytes loads both values, but as arrays that
+    do not share memory: an in-place update of one variable never changes another."""
+    from reference.saving import _h5
+
+    path = tmp_path / "m.keras"
+    reference.Sequential([reference.Input((5,)), rl.Dense(7), rl.Dense(7)]).save(path)
+    spans = {}
+    original = _h5.Dataset.raw_span
+
+    def shared(self):
+        span = original(self)
+        if span is not None and self.shape == (7,):  # both biases: the first one's bytes
+            spans.setdefault("bias", span)
+            return spans["bias"]
+        return span
+
+    monkeypatch.setattr(_h5.Dataset, "raw_span", shared)
+    loaded = reference.saving.load_model(path)
+    first, second = loaded.layers[0].bias, loaded.layers[1].bias
+    np.testing.assert_array_equal(first.numpy(), second.numpy())
+    assert not np.shares_memory(first._value, second._value)

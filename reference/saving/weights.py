@@ -363,6 +363,21 @@ def load_open_file(
         warnings.warn(f"Skipped loading: {message}", stacklevel=3)
     if image is not None:
         image.verify()  # the bytes are all read and their CRC-32 checked
-    values = [_read(ds, where, image) for _, ds, where in plan]  # every read before assigning
+    values = _unshared([_read(ds, where, image) for _, ds, where in plan])  # all before assigning
     for (variable, _, _), value in zip(plan, values, strict=True):
         _adopt(variable, value)
+
+
+def _unshared(values: list) -> list:
+    """The values, each a copy where its memory overlaps an earlier one's: two datasets of a
+    crafted file may point at the same bytes, and variables updated in place (an optimizer's
+    step) must never write into each other."""
+    out = list(values)
+    spans = sorted((v.__array_interface__["data"][0], i) for i, v in enumerate(out) if v.nbytes)
+    end = 0  # each value is one contiguous block: overlaps show in a sweep by start address
+    for start, i in spans:
+        if start < end:
+            out[i] = out[i].copy()
+        else:
+            end = start + out[i].nbytes
+    return out
