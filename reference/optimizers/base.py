@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 import re
 import warnings
 from collections.abc import Iterable
@@ -198,6 +199,7 @@ class Optimizer:
                     f"{type(self).__name__}.apply: the gradient for variable '{v.path}' has "
                     f"shape {np.shape(g)}, but the variable has shape {tuple(v.shape)}."
                 )
+        self._check_hyperparameters()
         if not self.built:
             self.build(trainable_variables)
         if not pairs:
@@ -216,6 +218,18 @@ class Optimizer:
             if v.constraint is not None:
                 v.assign(v.constraint(v.value))
         self._iterations.assign(self._iterations.value + 1)
+
+    def _check_hyperparameters(self) -> None:
+        """A float hyper-parameter that is not a number (`epsilon=None`) is refused here, before
+        any slot or weight changes. Keras accepts it at construction as well and fails inside
+        its first update (a ValueError converting None to a tensor)."""
+        for name in ("epsilon", "beta_1", "beta_2", "rho", "momentum"):
+            value = getattr(self, name, 0.0)
+            if not isinstance(value, numbers.Real | np.ndarray) or callable(value):
+                raise ValueError(
+                    f"{type(self).__name__}: `{name}` must be a number to apply gradients. "
+                    f"Received: {name}={value!r}"
+                )
 
     def _apply_step(self, grads: list, variables: list) -> None:
         n = self.gradient_accumulation_steps

@@ -67,6 +67,30 @@ def test_errors():
         opt.apply_gradients([(G, reference.Variable(np.zeros(3), name="other"))])
 
 
+@pytest.mark.parametrize(
+    "opt, name",
+    [
+        (optimizers.Adam(epsilon=None), "epsilon"),
+        (optimizers.Adam(beta_1="0.9"), "beta_1"),
+        (optimizers.RMSprop(rho=None), "rho"),
+        (optimizers.Adadelta(epsilon=None), "epsilon"),
+        (optimizers.SGD(momentum=0.5, nesterov=True), None),
+    ],
+)
+def test_a_hyperparameter_that_is_not_a_number_fails_before_any_update(opt, name):
+    """Keras builds these optimizers too and fails inside the first update; the reference
+    refuses before its slots, weights or iteration count change."""
+    w = reference.Variable(np.array([1.0, 2.0, -1.0]), name="w")
+    if name is None:
+        opt.apply_gradients([(G, w)])
+        assert int(opt.iterations) == 1
+        return
+    with pytest.raises(ValueError, match=f"`{name}` must be a number.*Received: {name}="):
+        opt.apply_gradients([(G, w)])
+    np.testing.assert_array_equal(w.numpy(), [1.0, 2.0, -1.0])
+    assert int(opt.iterations) == 0 and all(not np.any(v.numpy()) for v in opt.variables[2:])
+
+
 def test_ftrl_first_step_by_hand():
     # n = 0.1 + g^2; z = g - (sqrt(n) - sqrt(0.1)) / lr * w; w' = (clip(z, -l1, l1) - z) / q
     lr, l1 = F32(0.1), 0.05
