@@ -245,3 +245,32 @@ def test_a_functional_model_with_self_attention_builds_and_runs_as_keras(tmp_pat
     r_model.save(tmp_path / "mha_ref.keras")
     k_loaded = keras.models.load_model(tmp_path / "mha_ref.keras")
     np.testing.assert_allclose(k_loaded(x).numpy(), k_model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+MHA_CALLS = {
+    "positional": lambda mha, q, v: mha(q, v),
+    "value keyword": lambda mha, q, v: mha(q, value=v),
+    "all keywords": lambda mha, q, v: mha(query=q, value=v, key=v),
+    "key and value positional": lambda mha, q, v: mha(q, v, v),
+}
+
+
+@pytest.mark.parametrize("output_shape", [None, (3,)])
+@pytest.mark.parametrize("call", MHA_CALLS.values(), ids=MHA_CALLS.keys())
+def test_cross_attention_called_every_keras_way_on_symbolic_inputs(call, output_shape):
+    """A symbolic call maps its tensors to compute_output_shape's <arg>_shape parameters as
+    Keras does, whether they are passed by position or by name (a `value=` keyword failed)."""
+
+    def build(lib):
+        q, v = lib.Input((4, 8)), lib.Input((6, 5))
+        mha = lib.layers.MultiHeadAttention(num_heads=2, key_dim=4, output_shape=output_shape)
+        out = call(mha, q, v)
+        return lib.Model([q, v], out), tuple(out.shape)
+
+    (k_model, k_shape), (r_model, r_shape) = build(keras), build(reference)
+    assert r_shape == k_shape
+    r_model.set_weights(k_model.get_weights())
+    rng = np.random.default_rng(1)
+    xs = [rng.standard_normal((3, 4, 8)).astype("float32"),
+          rng.standard_normal((3, 6, 5)).astype("float32")]  # fmt: skip
+    np.testing.assert_allclose(np.asarray(r_model(xs)), k_model(xs).numpy(), rtol=1e-5, atol=1e-6)

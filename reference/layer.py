@@ -730,6 +730,14 @@ def _build_arguments(layer: Layer, args: tuple, kwargs: dict) -> dict:
     shapes for a list or dict input); a build with several parameters must name each
     `<call argument>_shape` and gets those (docs/keras-facts.md#fact-1-3).
     """
+    return shape_arguments(layer, layer.build, "build", args, kwargs)
+
+
+def shape_arguments(layer: Layer, target: Any, what: str, args: tuple, kwargs: dict) -> dict:
+    """The shapes of a call's tensor arguments as keyword arguments of `target` (build or
+    compute_output_shape), by Keras's rule (get_shapes_dict, update_shapes_dict_for_target_fn):
+    a one-parameter target gets the first tensor argument's shape; one with several parameters
+    gets `<call argument>_shape` for each tensor argument passed (positionally or by name)."""
     call_params = signature(layer.call).parameters
     known = {k: v for k, v in kwargs.items() if k in call_params}  # e.g. drops `training`
     bound = signature(layer.call).bind_partial(*args, **known).arguments
@@ -743,15 +751,16 @@ def _build_arguments(layer: Layer, args: tuple, kwargs: dict) -> dict:
     }  # fmt: skip
     names = [
         p.name
-        for p in signature(layer.build).parameters.values()
+        for p in signature(target).parameters.values()
         if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     ]
     if len(names) <= 1:
         return {names[0]: next(iter(shapes.values()), None)} if names else {}
     preamble = (
-        "For a `build()` method with more than one argument, all arguments should have a "
-        "`_shape` suffix and match an argument from `call()`. E.g. `build(self, foo_shape, "
-        f"bar_shape)`  For layer '{type(layer).__name__}', received `build()` argument `{{}}`, "
+        f"For a `{what}()` method with more than one argument, all arguments should have a "
+        "`_shape` suffix and match an argument from `call()`. E.g. "
+        f"`{what}(self, foo_shape, bar_shape)`  For layer '{type(layer).__name__}', received "
+        f"`{what}()` argument `{{}}`, "
     )
     for name in names:
         if not name.endswith("_shape"):

@@ -8,6 +8,7 @@ the unknown dimensions set to 1, as Keras's compute_output_spec traces one), and
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from .. import config, nest
 from ..autodiff.tracked import paused
 from ..input_spec import assert_input_compatibility
-from ..layer import Layer, _build_arguments
+from ..layer import Layer, _build_arguments, shape_arguments, signature
 from ..naming import unique_name
 from ..variable import standardize_dtype
 
@@ -189,13 +190,25 @@ def _dry_run(layer: Layer, args, kwargs, batch_known: bool):
     return nest.map_structure(spec, out)
 
 
+def _output_shape(layer: Layer, args: tuple, kwargs: dict) -> Any:
+    """compute_output_shape on the call's shapes: by Keras's rule (each tensor argument's shape
+    as its `<argument>_shape` parameter, or the first one's for a one-parameter method), or
+    positionally for a method that takes `*shapes` (an OpLayer's)."""
+    target = layer.compute_output_shape
+    kinds = [p.kind for p in signature(target).parameters.values()]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        shapes = nest.map_structure(
+            lambda x: tuple(x.shape) if isinstance(x, KerasTensor) else None, list(args)
+        )
+        return target(*shapes)
+    return target(**shape_arguments(layer, target, "compute_output_shape", args, kwargs))
+
+
 def symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
     """Layer.__call__ on KerasTensors: build from the symbolic shapes, record a Node."""
     flat = [x for x in nest.flatten((args, kwargs)) if isinstance(x, KerasTensor)]
     first = args[0] if args else next(iter(kwargs.values()))
     assert_input_compatibility(layer.input_spec, first, layer.name)
-    shapes = nest.map_structure(lambda x: tuple(x.shape) if isinstance(x, KerasTensor) else None,
-                                list(args))  # fmt: skip
     if not layer.built:  # the same build arguments as an eager call (keras-facts 1.3)
         layer.build(**_build_arguments(layer, args, kwargs))
         assert_input_compatibility(layer.input_spec, first, layer.name)
@@ -205,7 +218,7 @@ def symbolic_call(layer: Layer, args: tuple, kwargs: dict) -> Any:
         # and those that never cast (an OpLayer).
         keeps = getattr(layer, "_symbolic_keeps_input_dtype", False) or isinstance(layer, OpLayer)
         dtype = flat[0].dtype if keeps else layer.compute_dtype
-        specs = _specs_from_shapes(layer.compute_output_shape(*shapes), dtype)
+        specs = _specs_from_shapes(_output_shape(layer, args, kwargs), dtype)
     except NotImplementedError:
         specs = _dry_run(
             layer, args, kwargs, batch_known=bool(flat) and flat[0].shape[:1] != (None,)
