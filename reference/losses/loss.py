@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import config
+from .. import _config, config
+from .._config import keras_order
 from ..naming import to_snake_case, unique_name
 from . import functions as F
 from .functions import REDUCTIONS, _same_rank, _tensor
@@ -104,8 +105,10 @@ class LossFunctionWrapper(Loss):
         y_true, y_pred = _same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
+    _CONFIG_ORDER: tuple = ()  # Keras's key order where it differs from the arguments'
+
     def get_config(self) -> dict:
-        return {**super().get_config(), **self._fn_kwargs}
+        return keras_order({**super().get_config(), **self._fn_kwargs}, self._CONFIG_ORDER)
 
 
 def _wrapper(cls_name: str, fn, default_name: str, doc: str, **defaults):
@@ -185,6 +188,7 @@ BinaryFocalCrossentropy = _wrapper(
     label_smoothing=0.0,
     axis=-1,
 )
+BinaryFocalCrossentropy._CONFIG_ORDER = _config.BINARY_FOCAL_CROSSENTROPY
 CategoricalCrossentropy = _wrapper(
     "CategoricalCrossentropy",
     F.categorical_crossentropy,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ... import activations
+from ... import _config, activations
+from ..._config import keras_order
 from ...layer import Layer
 
 
@@ -97,4 +98,4 @@ class ELU(_Elementwise):
         return activations.elu(inputs, alpha=self.alpha)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "alpha": self.alpha}
+        return keras_order({**super().get_config(), "alpha": self.alpha}, _config.ELU)

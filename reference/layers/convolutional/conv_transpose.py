@@ -7,6 +7,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ... import _config
+from ..._config import keras_order
 from ...input_spec import InputSpec
 from ...ops import conv as conv_ops
 from ..fused import activation_forward, fusable_activation
@@ -157,7 +159,8 @@ class BaseConvTranspose(BaseConv):
     def get_config(self) -> dict:
         config = super().get_config()
         config.pop("groups")
-        return {**config, "output_padding": self.output_padding}
+        config["output_padding"] = self.output_padding
+        return keras_order(config, _config.CONV_TRANSPOSE)
 
 
 class Conv1DTranspose(BaseConvTranspose):

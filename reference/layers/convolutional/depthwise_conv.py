@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ... import activations, constraints, initializers, regularizers
+from ... import _config, activations, constraints, initializers, regularizers
+from ..._config import keras_order
 from ...input_spec import InputSpec
 from . import _args
 from .base_conv import BaseConv
@@ -114,7 +115,7 @@ class BaseDepthwiseConv(BaseConv):
             "kernel_constraint",
         ):
             config.pop(key)
-        return {
+        config = {
             **config,
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.kernel_initializer),
@@ -122,6 +123,7 @@ class BaseDepthwiseConv(BaseConv):
             "depthwise_constraint": constraints.serialize(self.kernel_constraint),
             "activation": activations.serialize(self.activation),
         }
+        return keras_order(config, _config.DEPTHWISE_CONV)
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):

@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ... import activations, constraints, initializers, regularizers
+from ... import _config, activations, constraints, initializers, regularizers
+from ..._config import keras_order
 from ...input_spec import InputSpec
 from ...ops import conv as conv_ops
 from ..fused import activation_forward, fusable_activation
@@ -186,7 +187,7 @@ class BaseSeparableConv(BaseConv):
         config = super().get_config()
         for key in ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
             config.pop(key)
-        return {
+        config = {
             **config,
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.kernel_initializer),
@@ -197,6 +198,7 @@ class BaseSeparableConv(BaseConv):
             "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
             "activation": activations.serialize(self.activation),
         }
+        return keras_order(config, _config.SEPARABLE_CONV)
 
 
 class SeparableConv1D(BaseSeparableConv):

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ... import activations, constraints, initializers, random, regularizers
+from ... import _config, activations, constraints, initializers, random, regularizers
+from ..._config import keras_order
 from ...layer import Layer
 from ...ops import rnn as rnn_ops
 
@@ -215,7 +216,7 @@ class _Cell(Layer):
         config.update(
             dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, seed=self.seed
         )
-        return config
+        return keras_order(config, _config.SIMPLE_RNN_CELL)
 
 
 class SimpleRNNCell(_Cell):
@@ -289,11 +290,12 @@ class LSTMCell(_Cell):
         return [hs, cs]
 
     def get_config(self) -> dict:
-        return {
+        config = {
             **super().get_config(),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "unit_forget_bias": self.unit_forget_bias,
         }
+        return keras_order(config, _config.LSTM_CELL)
 
 
 class GRUCell(_Cell):
@@ -339,8 +341,9 @@ class GRUCell(_Cell):
         return [hs]
 
     def get_config(self) -> dict:
-        return {
+        config = {
             **super().get_config(),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "reset_after": self.reset_after,
         }
+        return keras_order(config, _config.GRU_CELL)

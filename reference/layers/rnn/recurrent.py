@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ... import regularizers
+from ... import _config, regularizers
+from ..._config import keras_order
 from ...autodiff.tracked import TrackedArray, _plain
 from ...input_spec import InputSpec
 from ...layer import Layer
@@ -269,7 +270,8 @@ class _Recurrent(Layer):
         )
         if isinstance(self.cell, SimpleRNNCell):
             config.pop("seed")  # Keras's SimpleRNN does not report its cell's seed
-        return config
+        order = {SimpleRNNCell: _config.SIMPLE_RNN, LSTMCell: _config.LSTM, GRUCell: _config.GRU}
+        return keras_order(config, order.get(type(self.cell), ()))
 
 
 class SimpleRNN(_Recurrent):
