@@ -100,21 +100,36 @@ def test_adam_updates_unshared_arrays_in_place_and_a_tape_keeps_its_reads():
     assert all(r() is s for r, s in zip(refs, stored, strict=True))  # no copy, no new array
 
 
-class _RecordingDense(layers.Dense):
-    """Dense that records what its backward pass was asked for."""
+def _recording(cls):
+    """`cls` with a backward pass that records what it was asked for and whether dx was None."""
 
     def vjp_bwd(self, residuals, output_grad, needs_input_grads=(True,)):
         self.asked = needs_input_grads
-        dx, dw = super().vjp_bwd(residuals, output_grad, needs_input_grads)
+        dx, dw = cls.vjp_bwd(self, residuals, output_grad, needs_input_grads)
         self.dx_was_none = dx is None
         return dx, dw
 
+    return type(f"Recording{cls.__name__}", (cls,), {"vjp_bwd": vjp_bwd})
+
+
+SKIPPING = {  # layer, its arguments, an input shape
+    "Dense": (layers.Dense, dict(units=5, activation="relu"), (6, 4)),
+    "Conv2D": (layers.Conv2D, dict(filters=3, kernel_size=3, padding="same"), (2, 6, 5, 2)),
+    "Conv1DTranspose": (layers.Conv1DTranspose, dict(filters=3, kernel_size=3, strides=2),
+                        (2, 5, 2)),
+    "SeparableConv2D": (layers.SeparableConv2D, dict(filters=3, kernel_size=2), (2, 5, 5, 2)),
+    "DepthwiseConv1D": (layers.DepthwiseConv1D, dict(kernel_size=3, activation="tanh"),
+                        (2, 7, 3)),
+}  # fmt: skip
+
 
 @pytest.mark.parametrize("watch_input", [False, True], ids=["plain input", "watched input"])
-def test_dense_skips_dx_only_when_no_source_reaches_its_input(watch_input):
+@pytest.mark.parametrize("name", list(SKIPPING))
+def test_layers_skip_dx_only_when_no_source_reaches_their_input(name, watch_input):
+    cls, kwargs, shape = SKIPPING[name]
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((6, 4))
-    first, second = _RecordingDense(5, "relu", dtype="float64"), layers.Dense(2, dtype="float64")
+    x = rng.standard_normal(shape)
+    first, second = _recording(cls)(**kwargs, dtype="float64"), layers.Dense(2, dtype="float64")
     second(first(x))
     with reference.GradientTape() as tape:
         xt = tape.watch(x) if watch_input else x
@@ -123,7 +138,7 @@ def test_dense_skips_dx_only_when_no_source_reaches_its_input(watch_input):
     grads = tape.gradient(y, sources)
     assert first.asked == (watch_input,)
     assert first.dx_was_none is (not watch_input)
-    # The weight gradients are the traced call's, with or without the skipped GEMM.
+    # The weight gradients are the traced call's, with or without the skipped work.
     with reference.GradientTape(use_layer_vjps=False) as tape:
         xt = tape.watch(x) if watch_input else x
         y = second(first(xt))

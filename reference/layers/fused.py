@@ -17,7 +17,8 @@ The contract (the shape of `jax.custom_vjp`, adapted to layers; docs/porting-gui
   a weight the outputs do not depend on. Anything else is an error, never a silent broadcast.
 - A `vjp_bwd` that takes the keyword `needs_input_grads` gets one bool per flattened input:
   False for an input no source of the gradient reaches (a model's own input), whose gradient
-  it may skip (None): Dense skips its dx GEMM so. Without the keyword every input is wanted.
+  it may skip (None): Dense skips its dx GEMM so, and the convolutions their conv_transpose.
+  Without the keyword every input is wanted.
   None for a wanted float input is an error (a forgotten gradient is never read as zero).
 - The pair is used only when `call`, `vjp_fwd` and `vjp_bwd` are defined on the same class: a
   subclass that overrides `call` is traced (a parent's VJP was written for the parent's call).

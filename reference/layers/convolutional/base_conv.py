@@ -31,7 +31,8 @@ class BaseConv(Layer):
 
     Computes: z = conv(x, kernel) + bias, y = activation(z), conv as in reference.ops.conv
         (TF's SAME/VALID/causal padding, strides, dilation, groups).
-    VJP: dz = activation'(z)^T dy; dx = conv_transpose(dz, kernel) (col2im of dz @ kernel^T);
+    VJP: dz = activation'(z)^T dy; dx = conv_transpose(dz, kernel) (col2im of dz @ kernel^T;
+        skipped, None, for an input no gradient source reaches: a model's own input);
         dkernel = cols^T @ dz (cols: the forward pass's im2col matrix); dbias = sum(dz).
     Keras: keras.layers.Conv{1,2,3}D(filters, kernel_size, strides=1, padding="valid",
         data_format=None, dilation_rate=1, groups=1, activation=None, use_bias=True, ...).
@@ -221,19 +222,21 @@ class BaseConv(Layer):
         y, activation_rule = activation_forward(self.activation, z)
         return y, _Residuals(cols, x.shape, kernel, z, y, activation_rule)
 
-    def vjp_bwd(self, residuals, output_grad):
+    def vjp_bwd(self, residuals, output_grad, needs_input_grads=(True,)):
         cols, x_shape, kernel, z, y, rule = residuals
         dz = self._to_last(output_grad if rule is None else rule(output_grad, y, z))
         groups = self._conv_groups()
         pads = self._pads(self._from_last_shape(x_shape))
-        dx = conv_ops.conv_transpose(
-            dz, kernel, x_shape, self.strides, pads, self.dilation_rate, groups
-        )
+        dx = None  # a third of the backward's work: skipped for a model's own input
+        if needs_input_grads[0]:
+            dx = conv_ops.conv_transpose(
+                dz, kernel, x_shape, self.strides, pads, self.dilation_rate, groups
+            )
         dkernel = conv_ops.kernel_grad_from_columns(cols, dz, kernel.shape, groups)
         grads = {"kernel": self._kernel_grad(dkernel, self.kernel.shape)}
         if self.bias is not None:
             grads["bias"] = dz.reshape(-1, dz.shape[-1]).sum(axis=0)
-        return self._from_last(dx), grads
+        return (None if dx is None else self._from_last(dx)), grads
 
     def _from_last_shape(self, shape) -> tuple:
         shape = tuple(shape)

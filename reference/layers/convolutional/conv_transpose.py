@@ -142,15 +142,16 @@ class BaseConvTranspose(BaseConv):
         y, activation_rule = activation_forward(self.activation, z)
         return y, _Residuals(x, kernel, z, y, activation_rule)
 
-    def vjp_bwd(self, residuals, output_grad):
+    def vjp_bwd(self, residuals, output_grad, needs_input_grads=(True,)):
         x, kernel, z, y, rule = residuals
         dz = self._to_last(output_grad if rule is None else rule(output_grad, y, z))
         _, pads = self._geometry(self._from_last_shape(x.shape))
         dx, cols = conv_ops.conv_forward(dz, kernel, self.strides, pads, self.dilation_rate)
+        dx = dx if needs_input_grads[0] else None  # its residual (cols) is the kernel's, too
         grads = {"kernel": conv_ops.kernel_grad_from_columns(cols, x, kernel.shape)}
         if self.bias is not None:
             grads["bias"] = dz.reshape(-1, self.filters).sum(axis=0)
-        return self._from_last(dx), grads
+        return (None if dx is None else self._from_last(dx)), grads
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         out, _ = self._geometry(tuple(input_shape))

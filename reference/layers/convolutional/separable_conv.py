@@ -167,12 +167,14 @@ class BaseSeparableConv(BaseConv):
         y, activation_rule = activation_forward(self.activation, z)
         return y, _Residuals(*saved, z, y, activation_rule)
 
-    def vjp_bwd(self, residuals, output_grad):
+    def vjp_bwd(self, residuals, output_grad, needs_input_grads=(True,)):
         x_shape, cols1, cols2, mid_shape, dk, pk, z, y, rule = residuals
         dz = self._to_last(output_grad if rule is None else rule(output_grad, y, z))
         depth, point = self._steps(self._from_last_shape(x_shape))
         dh = conv_ops.conv_transpose(dz, pk, mid_shape, *point)
-        dx = conv_ops.conv_transpose(dh, dk, x_shape, *depth, x_shape[-1])
+        dx = None  # skipped for a model's own input
+        if needs_input_grads[0]:
+            dx = conv_ops.conv_transpose(dh, dk, x_shape, *depth, x_shape[-1])
         grads = {
             "depthwise_kernel": conv_ops.kernel_grad_from_columns(
                 cols1, dh, dk.shape, x_shape[-1]
@@ -181,7 +183,7 @@ class BaseSeparableConv(BaseConv):
         }
         if self.bias is not None:
             grads["bias"] = dz.reshape(-1, self.filters).sum(axis=0)
-        return self._from_last(dx), grads
+        return (None if dx is None else self._from_last(dx)), grads
 
     def get_config(self) -> dict:
         config = super().get_config()
