@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..naming import unique_name
-from .base import Optimizer, _cast
+from .base import Optimizer, _cast, workspace
 
 _BASE_ARGS = dict(weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                   use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
@@ -87,11 +87,12 @@ class Adam(Optimizer):
         m, v = self._slot(self._momentums, variable), self._slot(self._velocities, variable)
         alpha = learning_rate * np.sqrt(1 - b2_power) / (1 - b1_power)
         # Keras's expressions, op for op (the same roundings), written in place into the slots
-        # and one scratch array: m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), then
+        # and two reused scratch arrays: m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), then
         # w - m * alpha / (sqrt(v) + eps). `_writable` copies a slot or weight first if anything
         # else holds its array (a persistent tape, a `.value` read), so no read ever changes.
         new_m, new_v = m._writable(), v._writable()
-        scratch = np.subtract(gradient, new_m)
+        scratch, step = workspace(new_m.shape, new_m.dtype)
+        np.subtract(gradient, new_m, out=scratch)
         scratch *= 1 - self.beta_1
         new_m += scratch
         np.square(gradient, out=scratch)
@@ -107,7 +108,7 @@ class Adam(Optimizer):
             v_hat._refreeze()
         denominator = np.sqrt(new_v, out=scratch)
         denominator += self.epsilon
-        step = new_m * alpha
+        np.multiply(new_m, alpha, out=step)
         step /= denominator
         w = variable._writable()
         w -= step
