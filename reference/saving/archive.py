@@ -3,8 +3,8 @@
 Keras stores `model.weights.h5` uncompressed (ZIP_STORED), so its bytes lie contiguous in the
 archive. `StoredMember` is a read-only file object over them, through which h5py reads the
 HDF5 structure (a few dozen small reads). `MemberImage` reads the whole member into one buffer
-and computes the zip's CRC-32 of it, piece by piece on two threads and the caller's (file reads
-and zlib release the GIL), while the caller rebuilds the model: the weights are then views of
+and computes the zip's CRC-32 of it, piece by piece on a thread and the caller's (file reads
+and the CRC release the GIL), while the caller rebuilds the model: the weights are then views of
 that buffer, so the bytes whose CRC was checked are the bytes loaded, and nothing is read twice.
 """
 
@@ -106,8 +106,8 @@ class MemberImage:
     """The member's bytes in one uint8 buffer, read and CRC-checked in the background.
 
     Computes: buffer = archive[start : start + size]; crc = zlib.crc32(buffer), as pieces
-    [a, b) each read and checksummed by whichever thread takes it (two started here, and the
-    caller's in `verify`), their CRCs then combined in order (crc32_combine).
+    [a, b) each read and checksummed by whichever thread takes it (_THREADS started here, and
+    the caller's in `verify`), their CRCs then combined in order (crc32_combine).
     `verify()` helps with the pieces left, waits, and raises ValueError naming the member when
     a read fails or the CRC differs from the archive's directory; only then is `buffer` valid.
     """
@@ -161,11 +161,11 @@ class MemberImage:
 
 
 def _pieces(size: int) -> list[tuple[int, int]]:
-    """[a, b) ranges covering [0, size): two long ones first (a third each), one per thread,
-    then _PIECE-sized ones that whichever thread is free takes. A thread needs the GIL only
-    between pieces, and the caller holds it while it rebuilds the model (pure Python): long
-    first pieces keep the two threads reading and checksumming through that time instead of
-    waiting for the GIL (up to sys.getswitchinterval(), 5 ms, at each piece)."""
+    """[a, b) ranges covering [0, size): long ones first (_FIRST: one per thread), then
+    _PIECE-sized ones that whichever thread is free takes, the caller's included. A thread
+    needs the GIL only between pieces, and the caller holds it while it rebuilds the model
+    (pure Python): a long first piece keeps the thread reading and checksumming through that
+    time instead of waiting for the GIL (up to sys.getswitchinterval(), 5 ms, at each piece)."""
     long = [int(size * f) for f in _FIRST]
     cuts = [0, *long, *range(long[-1] + _PIECE, size, _PIECE), size]
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
@@ -174,6 +174,8 @@ def _pieces(size: int) -> list[tuple[int, int]]:
 def _multmodp(a: int, b: int) -> int:
     """a * b modulo the CRC-32 polynomial (bit-reflected, as zlib's crc32.c multmodp)."""
     m, p = 1 << 31, 0
+    if a == 0:
+        return 0
     while True:
         if a & m:
             p ^= b
