@@ -6,6 +6,7 @@ never needs it, and the first save or load says how to install it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -65,12 +66,15 @@ class Dataset:
             raise ValueError(f"{where}: unreadable data: {e}") from e
 
 
-def _raw_types() -> list:
+@functools.cache
+def _raw_types() -> tuple:
+    """The HDF5 types whose bytes NumPy reads as they are: standard integers and IEEE floats
+    of 32 and 64 bits, either byte order."""
     h5t = h5py().h5t
     names = [f"{kind}{bits}{order}" for kind, sizes in (("STD_I", (8, 16, 32, 64)),
              ("STD_U", (8, 16, 32, 64)), ("IEEE_F", (32, 64))) for bits in sizes
              for order in ("LE", "BE")]  # fmt: skip
-    return [getattr(h5t, n) for n in names]
+    return tuple(getattr(h5t, n) for n in names)
 
 
 class FileIndex:
@@ -79,7 +83,7 @@ class FileIndex:
 
     def __init__(self, f: Any, where: str) -> None:
         h5 = h5py()
-        self._f, self._children, self._kinds, self._datasets = f, {"": []}, {}, {}
+        self._children, self._kinds, self._datasets = {"": []}, {}, {}
         links: list = []
         f.id.links.visit(lambda name, info: links.append((name.decode(), info.type)), info=True)
         objects: dict = {}
@@ -94,8 +98,8 @@ class FileIndex:
                     "weights file may only hold plain groups and datasets (no soft or external "
                     "links)."
                 )
-            parent, _, _ = name.rpartition("/")
-            self._children.setdefault(parent, []).append(name.rpartition("/")[2])
+            parent, _, leaf = name.rpartition("/")
+            self._children.setdefault(parent, []).append(leaf)
             if name not in objects:  # a second hard link to one object: ask HDF5
                 objects[name] = h5.h5o.get_info(f.id, name.encode()).type
             self._kinds[name] = kinds.get(objects[name], "other")
