@@ -75,13 +75,13 @@ def _is_input(x) -> bool:
 _KERAS3_ORDER = ("shape", "initializer", "dtype")
 _KERAS2_ORDER = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
 # The Layer's own bookkeeping: never scanned for sub-layers (it holds variables, losses, ...),
-# and a model's (its graph's nodes and tensors, its layer list -- every layer in them is in
+# and a model's private lists (its graph's nodes, its layer list -- every layer in them is in
 # `_layers` already -- and what compile() keeps): `_sublayers` runs ~20 times per training
-# step, and these containers were most of what it scanned.
+# step, and these containers were most of what it scanned. Public names stay scanned: a
+# user's layer may keep sub-layers in a list it calls `outputs`.
 _BOOKKEEPING = frozenset(
     {"_trainable_variables", "_non_trainable_variables", "_layers", "_losses", "_auto_config",
-     "_nodes", "_layers_list", "inputs", "outputs", "_compile_config", "_compiled_metrics",
-     "_output_loss_trackers"}
+     "_nodes", "_layers_list", "_compile_config", "_compiled_metrics", "_output_loss_trackers"}
 )  # fmt: skip
 _CONTAINERS = frozenset({list, tuple, dict, set})
 _LOCKED = (

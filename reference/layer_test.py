@@ -448,3 +448,22 @@ def test_cached_signature_is_inspects(name):
     fn = _signature_cases()[name]
     assert signature(fn) == inspect.signature(fn)
     assert signature(fn) == inspect.signature(fn)
+
+
+@pytest.mark.parametrize("attr", ["outputs", "inputs", "blocks"])
+def test_sublayers_appended_later_to_a_public_list_are_tracked(attr):
+    """Layers appended to a list after it was assigned are found by the scan, whatever the
+    list's public name (a model's own private bookkeeping lists are the ones skipped)."""
+
+    class Heads(reference.Layer):
+        def __init__(self):
+            super().__init__()
+            setattr(self, attr, [])
+            getattr(self, attr).append(layers.Dense(2))  # after the assignment
+
+        def call(self, x):
+            return getattr(self, attr)[0](x)
+
+    heads = Heads()
+    heads(np.ones((1, 3), "float32"))
+    assert [w.name for w in heads.weights] == ["kernel", "bias"]
