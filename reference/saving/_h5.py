@@ -134,13 +134,11 @@ def check_links(group: Any, where: str) -> FileIndex:
     return FileIndex(group.file, where)
 
 
-def read_dataset(ds: Any, where: str, expected_shape: tuple, expected_dtype: str) -> np.ndarray:
-    """The array of dataset `ds`, after its shape and dtype were checked against the target.
-
-    The shape is checked before any data is read, so a huge member costs nothing. A numeric
-    value may be cast within its kind ("same_kind": float64 -> float32 as Keras's assign does);
-    strings, objects, compounds, or a float read into an integer variable, are refused.
-    """
+def check_dataset(ds: Any, where: str, expected_shape: tuple, expected_dtype: Any) -> Any:
+    """`ds` (an h5py dataset or a Dataset), once its shape and dtype fit the target; no data is
+    read, so a huge member costs nothing. A numeric value may be cast within its kind
+    ("same_kind": float64 -> float32 as Keras's assign does); strings, objects, compounds, or a
+    float read into an integer variable, are refused."""
     if ds.shape is None:  # an HDF5 null dataspace (h5py.Empty)
         raise ValueError(f"{where}: the dataset is empty (a null dataspace), not an array.")
     if tuple(ds.shape) != tuple(expected_shape):
@@ -154,6 +152,12 @@ def read_dataset(ds: Any, where: str, expected_shape: tuple, expected_dtype: str
             f"{where}: dtype mismatch: the file holds {dtype}, which cannot be loaded into a "
             f"{expected_dtype} variable."
         )
+    return ds
+
+
+def read_dataset(ds: Any, where: str, expected_shape: tuple, expected_dtype: str) -> np.ndarray:
+    """The array of h5py dataset `ds`, after check_dataset."""
+    check_dataset(ds, where, expected_shape, expected_dtype)
     value = np.asarray(ds[()])
     if value.shape != tuple(expected_shape):  # h5py can hand back a different shape
         raise ValueError(f"{where}: could not read a value of shape {tuple(expected_shape)}.")

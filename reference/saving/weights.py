@@ -225,33 +225,10 @@ def _plan_one(index: Any, path: str, saveable: Any, filepath: str) -> list:
             f"{[v.name for v in variables]}"
         )
     return [
-        (v, _checked(ds, at, v), at)
+        (v, _h5.check_dataset(ds, at, v.shape, v.dtype), at)
         for i, (v, ds) in enumerate(zip(variables, members, strict=True))
         for at in [f"{where}/{i} (variable {v.path!r})"]
     ]
-
-
-def _checked(ds: Any, where: str, v: Any) -> Any:
-    """The dataset `ds` (an _h5.Dataset), once its shape and dtype fit variable `v` (no data is
-    read).
-
-    A numeric value may be cast within its kind ("same_kind": float64 -> float32, as Keras's
-    assign does); strings, objects, compounds, or a float read into an integer variable, are
-    refused.
-    """
-    if ds.shape is None:  # an HDF5 null dataspace (h5py.Empty)
-        raise ValueError(f"{where}: the dataset is empty (a null dataspace), not an array.")
-    if tuple(ds.shape) != tuple(v.shape):
-        raise ValueError(
-            f"{where}: shape mismatch: the file has shape {tuple(ds.shape)}, the target variable "
-            f"has shape {tuple(v.shape)}."
-        )
-    if ds.dtype.kind not in "biuf" or not np.can_cast(ds.dtype, v.dtype, "same_kind"):
-        raise ValueError(
-            f"{where}: dtype mismatch: the file holds {ds.dtype}, which cannot be loaded into a "
-            f"{v.dtype} variable."
-        )
-    return ds
 
 
 def _read(ds: Any, where: str, image: Any) -> np.ndarray:
