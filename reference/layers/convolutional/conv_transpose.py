@@ -146,9 +146,13 @@ class BaseConvTranspose(BaseConv):
         x, kernel, z, y, rule = residuals
         dz = self._to_last(output_grad if rule is None else rule(output_grad, y, z))
         _, pads = self._geometry(self._from_last_shape(x.shape))
-        dx, cols = conv_ops.conv_forward(dz, kernel, self.strides, pads, self.dilation_rate)
-        dx = dx if needs_input_grads[0] else None  # its residual (cols) is the kernel's, too
-        grads = {"kernel": conv_ops.kernel_grad_from_columns(cols, x, kernel.shape)}
+        args = (self.strides, pads, self.dilation_rate)
+        if needs_input_grads[0]:  # dx's residual (cols) serves the kernel gradient too
+            dx, cols = conv_ops.conv_forward(dz, kernel, *args)
+            dkernel = conv_ops.kernel_grad_from_columns(cols, x, kernel.shape)
+        else:  # a model's own input: the kernel gradient alone, without dx's GEMMs
+            dx, dkernel = None, conv_ops.conv_kernel_grad(dz, x, kernel.shape, *args)
+        grads = {"kernel": dkernel}
         if self.bias is not None:
             grads["bias"] = dz.reshape(-1, self.filters).sum(axis=0)
         return (None if dx is None else self._from_last(dx)), grads
