@@ -27,10 +27,12 @@ against `conv_naive` in fast_paths_test.py and conv_test.py):
   is one GEMM of a *contiguous* row block of that matrix with kernel[k], accumulated in place
   into an output laid out on the grid (BLAS beta = 1); the valid outputs are a view of it.
   No im2col copy: the forward reads the input once per tap, the kernel gradient is one GEMM
-  per tap over all rows, and the input gradient is the same loop with dy (zero-embedded in
-  the grid) and kernel[k]^T. About prod(G) / prod(Q) more rows than outputs (1.06x for 3x3
-  "same" on 32x32). One BLAS call per tap, though: with a multi-threaded BLAS on a machine
-  whose cores are all busy, each call waits for its helper thread's time slice (bench_conv).
+  per tap, and the input gradient is the same loop as the forward with dy (zero-embedded in
+  the grid) and kernel[k]^T, gathering from dy rows at -off(k). Every loop runs over pieces
+  of rows that stay in cache across the taps (`_pieces`). About prod(G) / prod(Q) more rows
+  than outputs (1.06x for 3x3 "same" on 32x32). One BLAS call per tap and piece, though:
+  with a multi-threaded BLAS on a machine whose cores are all busy, each call waits for its
+  helper thread's time slice (bench_conv).
 - im2col (everything else): GEMMs over a stride-trick window view, copied once.
 
 `conv_naive` is the definition as loops, the executable specification of both.
@@ -39,12 +41,16 @@ against `conv_naive` in fast_paths_test.py and conv_test.py):
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autodiff import defvjp, primitive
+from .conv_shifted import Shifted, shifted_residual
+from .conv_shifted import shifted_forward as _shifted_forward
+from .conv_shifted import shifted_input_grad as _shifted_input_grad
+from .conv_shifted import shifted_kernel_grad as _shifted_kernel_grad
+from .conv_shifted import shifted_ok as _shifted_ok
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -97,156 +103,6 @@ def _pad(x: np.ndarray, pads) -> np.ndarray:
     return np.pad(x, ((0, 0), *pads, (0, 0)))
 
 
-class Shifted:
-    """The shifted-GEMM residual of a forward pass: the input on its zero-padded grid, as rows
-    (with the leading zero rows), the grid's sizes and the dilation."""
-
-    __slots__ = ("rows", "grid", "dilation")
-
-    def __init__(self, rows, grid, dilation):
-        self.rows, self.grid, self.dilation = rows, grid, dilation
-
-
-# Below this im2col size, one GEMM over the copied windows beats a GEMM per tap: the copy is
-# cheap, and a multi-threaded BLAS pays a thread hand-off per call (on a busy machine each one
-# waits for a time slice: 9 calls made a batch-1 Conv2D forward 10x slower than 1 call).
-_SHIFTED_MIN_BYTES = 4 << 20
-
-
-def _shifted_ok(x, kernel, strides, groups) -> bool:
-    """Shifted GEMMs apply: stride 1, one group, one BLAS float type for both operands, and an
-    im2col matrix of at least _SHIFTED_MIN_BYTES (estimated as prod(K) copies of x)."""
-    if not (
-        groups == 1
-        and all(s == 1 for s in strides)
-        and x.dtype == kernel.dtype
-        and x.dtype in (np.float32, np.float64)
-    ):
-        return False
-    return x.size * math.prod(kernel.shape[:-2]) * x.itemsize >= _SHIFTED_MIN_BYTES
-
-
-def _blas_gemm(dtype):
-    from scipy.linalg import blas  # imported on first use: `import reference` stays light
-
-    return blas.sgemm if dtype == np.float32 else blas.dgemm
-
-
-def _grid(sizes, pads):
-    """The padded grid: each axis gets max(before, after) zeros *after* its data, shared by the
-    next row's "before" and this row's "after" (a row's left padding is the previous row's
-    right padding, an image's top padding the previous image's bottom one); `lead` zero rows in
-    front serve the first row. Returns (grid sizes, lead)."""
-    grid = tuple(n + max(b, a) for n, (b, a) in zip(sizes, pads, strict=True))
-    steps = [math.prod(grid[i + 1 :]) for i in range(len(grid))]
-    return grid, sum(b * st for (b, _), st in zip(pads, steps, strict=True))
-
-
-def _taps_and_length(grid, n, kernel_size, dilation, out):
-    """Each tap's row offset off(k) = sum_i k_i d_i step_i, and L: the rows from the first
-    output to the last valid one (output q sits at row n prod(G) + sum_i q_i step_i)."""
-    steps = [math.prod(grid[i + 1 :]) for i in range(len(grid))]
-    taps = [
-        (tap, sum(t * d * st for t, d, st in zip(tap, dilation, steps, strict=True)))
-        for tap in np.ndindex(*kernel_size)
-    ]
-    last = (n - 1) * math.prod(grid) + sum((q - 1) * st for q, st in zip(out, steps, strict=True))
-    return taps, last + 1
-
-
-def _on_grid(a, grid, lead=0, scratch=False):
-    """a (N, *S, C) at the start of every axis of the grid, zeros elsewhere, as rows
-    (lead + N * prod(G), C). With `scratch`, the rows are this thread's reusable buffer for
-    this layout (see _scratch): only valid until the next call with the same layout."""
-    n, c = a.shape[0], a.shape[-1]
-    shape = (lead + n * math.prod(grid), c)
-    if scratch:
-        rows = _scratch("rows", (a.shape, grid, lead), shape, a.dtype)
-    else:
-        rows = np.zeros(shape, a.dtype)
-    rows[lead:].reshape(n, *grid, c)[(slice(None), *(slice(0, s) for s in a.shape[1:-1]))] = a
-    return rows
-
-
-_SCRATCH = threading.local()
-_SCRATCH_KEPT = 4  # layouts kept per kind and thread (a few layers of a CNN)
-
-
-def _scratch(kind: str, layout: tuple, shape: tuple, dtype) -> np.ndarray:
-    """A zeroed buffer of this thread, reused by every call with the same `layout`: rows are
-    written at the same data positions each time, so their zero padding stays zero. Saves the
-    fresh pages of a ~5 MB array per call (page faults and zeroing: 0.2 ms of a 6 ms Conv2D
-    forward on (32, 32, 32, 32))."""
-    cache = _SCRATCH.__dict__.setdefault(kind, {})
-    key = (layout, shape, np.dtype(dtype).str)
-    buf = cache.pop(key, None)
-    if buf is None:
-        buf = np.zeros(shape, dtype)
-        while len(cache) >= _SCRATCH_KEPT:
-            cache.pop(next(iter(cache)))  # the least recently used
-    cache[key] = buf
-    return buf
-
-
-def _off_grid(rows, n, grid, sizes):
-    """The (N, *S, C) block at the start of the grid (a view)."""
-    full = rows[rows.shape[0] - n * math.prod(grid) :].reshape(n, *grid, rows.shape[-1])
-    return full[(slice(None), *(slice(0, s) for s in sizes))]
-
-
-def _shifted_forward(x, kernel, pads, dilation, bias=None, residual=True):
-    """y = bias + sum over taps k of rows[off(k) : off(k) + L] @ kernel[k], accumulated in
-    place on the grid (the accumulator starts as the bias, so adding it costs no pass of its
-    own); y is the view of the valid outputs. Without `residual` (no gradient will follow),
-    the padded input's rows are this thread's scratch buffer and no residual is returned."""
-    grid, lead = _grid(x.shape[1:-1], pads)
-    rows = _on_grid(x, grid, lead, scratch=not residual)
-    n, kernel_size, o = x.shape[0], kernel.shape[:-2], kernel.shape[-1]
-    out = conv_output_sizes(x.shape[1:-1], kernel_size, (1,) * len(grid), dilation, pads)
-    taps, length = _taps_and_length(grid, n, kernel_size, dilation, out)
-    full = np.empty((n * math.prod(grid), o), x.dtype)
-    gemm, acc = _blas_gemm(x.dtype), full[:length].T  # Fortran view: y^T += K^T x^T
-    if bias is not None:
-        full[:length] = bias
-    for i, (tap, off) in enumerate(taps):
-        kt, xt = np.ascontiguousarray(kernel[tap]).T, rows[off : off + length].T
-        gemm(1.0, kt, xt, beta=float(i > 0 or bias is not None), c=acc, overwrite_c=1)
-    res = Shifted(rows, grid, tuple(dilation)) if residual else None
-    return _off_grid(full, n, grid, out), res
-
-
-def _shifted_input_grad(dy, kernel, x_shape, pads, dilation):
-    """dx rows[off(k) : off(k) + L] += dy rows[:L] @ kernel[k]^T for every tap; the data block
-    of the grid is dx (the rest, padding, is dropped)."""
-    n, *sizes, c = x_shape
-    grid, lead = _grid(sizes, pads)
-    dyr = _on_grid(dy, grid, scratch=True)  # read by this call only
-    taps, length = _taps_and_length(grid, n, kernel.shape[:-2], dilation, dy.shape[1:-1])
-    full = np.empty((lead + n * math.prod(grid), c), dy.dtype)
-    full[length:] = 0  # tap 0 (offset 0) writes rows [0, L) with beta = 0
-    gemm = _blas_gemm(dy.dtype)
-    for i, (tap, off) in enumerate(taps):
-        kt = np.ascontiguousarray(kernel[tap]).T  # (O, C) Fortran: kernel[k]^T, transposed
-        acc = full[off : off + length].T
-        gemm(1.0, kt, dyr[:length].T, beta=float(i > 0), c=acc, overwrite_c=1, trans_a=1)
-    return _off_grid(full, n, grid, sizes)
-
-
-def _shifted_kernel_grad(res: Shifted, dy, kernel_shape):
-    """dkernel[k] = rows[off(k) : off(k) + L]^T @ dy rows[:L], one GEMM per tap."""
-    dtype = np.result_type(res.rows, dy)  # a float64 dy with float32 rows: float64, as np.dot
-    rows = res.rows.astype(dtype, copy=False)
-    dyr = _on_grid(np.asarray(dy, dtype), res.grid, scratch=True)  # read by this call only
-    n, out = dy.shape[0], dy.shape[1:-1]
-    taps, length = _taps_and_length(res.grid, n, kernel_shape[:-2], res.dilation, out)
-    dk = np.empty(kernel_shape, dtype)
-    gemm = _blas_gemm(dtype)
-    for tap, off in taps:  # (O, C) in Fortran order is dkernel[k] (C, O) in C order
-        xt = rows[off : off + length].T
-        gemm(1.0, dyr[:length].T, xt, c=dk[tap].T, overwrite_c=1, trans_b=1)
-    return dk
-
-
 def _columns(x, kernel_size, strides, dilation, pads, groups):
     """The im2col matrix, (G, M, prod(K) * C/G), M = N * prod(Q); and Q."""
     out = conv_output_sizes(x.shape[1:-1], kernel_size, strides, dilation, pads)
@@ -294,7 +150,8 @@ def conv_forward(x, kernel, strides, pads, dilation, groups=1, bias=None, residu
         y, res = conv_forward(x, kernel, strides, pads, dilation, groups, residual=residual)
         return y + bias, res  # the sum is promoted: no in-place add
     if _shifted_ok(x, kernel, strides, groups):
-        return _shifted_forward(x, kernel, pads, dilation, bias, residual)
+        out = conv_output_sizes(x.shape[1:-1], kernel.shape[:-2], strides, dilation, pads)
+        return _shifted_forward(x, kernel, pads, dilation, out, bias, residual)
     cols, out = _columns(x, kernel.shape[:-2], strides, dilation, pads, groups)
     y = _ungroup(_gemm(cols, _grouped_kernel(kernel, groups)), x.shape[0], out)
     if bias is not None:
@@ -371,8 +228,7 @@ def conv_kernel_grad(x, dy, kernel_shape, strides, pads, dilation, groups=1):
     VJP: dx = conv_transpose(dy, g); d(dy) = conv(x, g).
     """
     if _shifted_ok(x, dy, strides, groups):
-        grid, lead = _grid(x.shape[1:-1], pads)
-        res = Shifted(_on_grid(x, grid, lead), grid, tuple(dilation))
+        res = shifted_residual(x, pads, dilation)
         return _shifted_kernel_grad(res, dy, tuple(kernel_shape))
     cols, _ = _columns(x, tuple(kernel_shape[:-2]), strides, dilation, pads, groups)
     return kernel_grad_from_columns(cols, dy, tuple(kernel_shape), groups)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from reference.ops import conv as C
+from reference.ops import conv_shifted
 from reference.ops import pooling as P
 
 # (x shape (N, *S, C), kernel (*K, C, O), dilation, padding): stride 1, one group
@@ -41,10 +42,15 @@ def _all_three(x, k, dy, args):
     return y, C.conv_transpose(dy, k, x.shape, *args), dk, C.conv_kernel_grad(x, dy, k.shape, *args)
 
 
+@pytest.mark.parametrize("piece_bytes", [None, 1, 200], ids=["one-piece", "row-pieces", "pieces"])
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 2e-5)])
 @pytest.mark.parametrize("case", SHIFTED, ids=str)
-def test_shifted_gemms_equal_im2col_and_the_definition(case, dtype, rtol, monkeypatch):
-    monkeypatch.setattr(C, "_SHIFTED_MIN_BYTES", 0)  # small shapes take shifted GEMMs too
+def test_shifted_gemms_equal_im2col_and_the_definition(case, dtype, rtol, piece_bytes, monkeypatch):
+    """Also cut into pieces (one row each, or a few rows: pieces then split images and taps
+    read across piece edges), which the default size never does at these shapes."""
+    monkeypatch.setattr(conv_shifted, "_SHIFTED_MIN_BYTES", 0)  # small shapes: shifted GEMMs
+    if piece_bytes is not None:
+        monkeypatch.setattr(conv_shifted, "_PIECE_BYTES", piece_bytes)
     x, k, args = _case(case, dtype)
     assert C._shifted_ok(x, k, args[0], 1)
     y_naive = C.conv_naive(x.astype("float64"), k.astype("float64"), *args)
@@ -62,7 +68,7 @@ def test_shifted_gemms_equal_im2col_and_the_definition(case, dtype, rtol, monkey
 
 
 def test_shifted_gemms_take_non_contiguous_inputs_and_mixed_gradient_dtypes(monkeypatch):
-    monkeypatch.setattr(C, "_SHIFTED_MIN_BYTES", 0)
+    monkeypatch.setattr(conv_shifted, "_SHIFTED_MIN_BYTES", 0)
     x, k, args = _case(SHIFTED[2], "float32")
     assert isinstance(C.conv_forward(x, k, *args)[1], C.Shifted)
     xf = np.asfortranarray(x)  # another memory order, same values
@@ -82,9 +88,9 @@ def test_scratch_rows_never_leak_between_calls_layouts_or_threads(monkeypatch):
     threads never share a buffer."""
     from concurrent.futures import ThreadPoolExecutor
 
-    monkeypatch.setattr(C, "_SHIFTED_MIN_BYTES", 0)
+    monkeypatch.setattr(conv_shifted, "_SHIFTED_MIN_BYTES", 0)
     cases = [_case(c, "float64", seed=i) for i, c in enumerate(SHIFTED)]
-    assert len(cases) > C._SCRATCH_KEPT
+    assert len(cases) > conv_shifted._SCRATCH_KEPT
     want = [C.conv_naive(x, k, *args) for x, k, args in cases]
     for _ in range(2):
         got = []
