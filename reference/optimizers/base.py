@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import re
 import threading
@@ -364,9 +365,29 @@ def workspace(shape: tuple, dtype) -> tuple[np.ndarray, np.ndarray]:
     variable: new ones each step made a 784x512 kernel's Adam step depend on the C allocator's
     history (glibc hands arrays above its adaptive mmap threshold fresh, faulted-in pages):
     an MLP's training step took 7.1 or 8.7 ms depending on what the process had freed before."""
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     key = np.dtype(dtype).str
     bufs = _WORKSPACE.__dict__.get(key)
     if bufs is None or bufs[0].size < n:
         bufs = _WORKSPACE.__dict__[key] = (np.empty(n, dtype), np.empty(n, dtype))
     return bufs[0][:n].reshape(shape), bufs[1][:n].reshape(shape)
+
+
+# Elementwise update steps run over blocks of this many elements: an Adam step makes 12 passes
+# over its arrays, and a block's slices stay in cache across them instead of each pass
+# streaming whole arrays from memory (a 784x512 kernel's 6 arrays are 9.6 MB). On a 2-core
+# AMD EPYC, Adam over an MLP's 670k float32 parameters took 2.9 ms in 65,536-element blocks
+# against 3.3-3.9 ms whole; 16k / 32k / 128k-element blocks took 3.5 / 3.1 / 2.9-3.0 ms.
+_BLOCK = 1 << 16
+
+
+def blocks(arrays: list):
+    """For each block of _BLOCK elements, the matching flat slices of `arrays` (one shape):
+    views that write through when every array is C-contiguous; else the arrays whole, once.
+    Only for updates that act element by element, whose results blocks cannot change."""
+    if arrays[0].size <= _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, flat[0].size, _BLOCK):
+        yield [f[start : start + _BLOCK] for f in flat]

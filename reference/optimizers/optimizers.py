@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..naming import unique_name
-from .base import Optimizer, _cast, workspace
+from .base import Optimizer, _cast, blocks, workspace
 
 _BASE_ARGS = dict(weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                   use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
@@ -88,31 +88,30 @@ class Adam(Optimizer):
         alpha = learning_rate * np.sqrt(1 - b2_power) / (1 - b1_power)
         # Keras's expressions, op for op (the same roundings), written in place into the slots
         # and two reused scratch arrays: m + (g - m)(1 - b1), v + (g^2 - v)(1 - b2), then
-        # w - m * alpha / (sqrt(v) + eps). `_writable` copies a slot or weight first if anything
-        # else holds its array (a persistent tape, a `.value` read), so no read ever changes.
-        new_m, new_v = m._writable(), v._writable()
-        scratch, step = workspace(new_m.shape, new_m.dtype)
-        np.subtract(gradient, new_m, out=scratch)
-        scratch *= 1 - self.beta_1
-        new_m += scratch
-        np.square(gradient, out=scratch)
-        scratch -= new_v
-        scratch *= 1 - self.beta_2
-        new_v += scratch
-        m._refreeze()
-        v._refreeze()
-        if self.amsgrad:
-            v_hat = self._slot(self._velocity_hats, variable)
-            hat = v_hat._writable()
-            new_v = np.maximum(hat, new_v, out=hat)
-            v_hat._refreeze()
-        denominator = np.sqrt(new_v, out=scratch)
-        denominator += self.epsilon
-        np.multiply(new_m, alpha, out=step)
-        step /= denominator
-        w = variable._writable()
-        w -= step
-        variable._refreeze()
+        # w - m * alpha / (sqrt(v) + eps), block by block (`blocks`: each element's ops are
+        # unchanged). `_writable` copies a slot or weight first if anything else holds its
+        # array (a persistent tape, a `.value` read), so no read ever changes.
+        hats = [self._slot(self._velocity_hats, variable)] if self.amsgrad else []
+        slots = [m, v, *hats, variable]
+        arrays = [np.asarray(gradient, order="C"), *(s._writable() for s in slots)]
+        for g, new_m, new_v, *hat, w in blocks(arrays):
+            scratch, step = workspace(new_m.shape, new_m.dtype)
+            np.subtract(g, new_m, out=scratch)
+            scratch *= 1 - self.beta_1
+            new_m += scratch
+            np.square(g, out=scratch)
+            scratch -= new_v
+            scratch *= 1 - self.beta_2
+            new_v += scratch
+            if hat:
+                new_v = np.maximum(hat[0], new_v, out=hat[0])
+            denominator = np.sqrt(new_v, out=scratch)
+            denominator += self.epsilon
+            np.multiply(new_m, alpha, out=step)
+            step /= denominator
+            w -= step
+        for slot in slots:
+            slot._refreeze()
 
 
 class AdamW(Adam):

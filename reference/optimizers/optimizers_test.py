@@ -111,3 +111,29 @@ def test_ftrl_rejects_negative_strengths(arg):
         optimizers.Ftrl(**{arg: -0.1})
     with pytest.raises(ValueError, match="`learning_rate_power` needs to be negative or zero"):
         optimizers.Ftrl(learning_rate_power=0.5)
+
+
+@pytest.mark.parametrize("block", [5, 1 << 16])
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adam_in_blocks_is_bit_identical_to_whole_arrays(block, amsgrad, dtype, monkeypatch):
+    """Adam runs its element-wise step block by block: weights and slots after 3 steps equal,
+    bit for bit, the same steps over whole arrays, for a variable larger than one block (with
+    a short tail block), a non-contiguous gradient, a 0-d and a one-element variable."""
+    from reference.optimizers import base
+
+    shapes = [(300, 301), (7, 3), (), (1,)] if block > 5 else [(7, 3), (4,), (), (1,)]
+    rng = np.random.default_rng(5)
+    init = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[rng.standard_normal(s[::-1]).astype(dtype).T for s in shapes] for _ in range(3)]
+    results = []
+    for size in (block, 10**9):
+        monkeypatch.setattr(base, "_BLOCK", size)
+        variables = [reference.Variable(v.copy()) for v in init]
+        opt = reference.optimizers.Adam(learning_rate=0.01, amsgrad=amsgrad)
+        for step in grads:
+            opt.apply_gradients(zip(step, variables, strict=True))
+        results.append([np.array(v.value) for v in [*variables, *opt.variables]])
+    for blocked, whole in zip(*results, strict=True):
+        np.testing.assert_array_equal(blocked, whole)
+    assert not np.array_equal(results[0][0], init[0])  # the steps did update the weights
