@@ -141,3 +141,90 @@ def test_fit_option_errors_match_keras():
         two.fit(x2, y2, sample_weight=np.ones((N, 2)), verbose=0)
     for w, b in zip(model.get_weights(), before, strict=True):
         np.testing.assert_array_equal(w, b)
+
+
+def _recorder(lib):
+    """A callback of `lib` that records every batch hook: (hook, step, logs)."""
+
+    class Recorder(lib.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.events = []
+
+        def _record(self, hook, batch, logs):
+            logs = dict(logs)
+            if "outputs" in logs:
+                logs["outputs"] = np.asarray(logs["outputs"])
+            self.events.append((hook, batch, logs))
+
+    for hook in ("train", "test", "predict"):
+        for end in ("begin", "end"):
+            name = f"on_{hook}_batch_{end}"
+            setattr(Recorder, name, lambda self, batch, logs=None, _n=name: self._record(
+                _n, batch, logs))  # fmt: skip
+    return Recorder()
+
+
+def _assert_same_events(r_events, k_events):
+    assert [e[:2] for e in r_events] == [e[:2] for e in k_events]
+    for (hook, step, r_logs), (_, _, k_logs) in zip(r_events, k_events, strict=True):
+        assert list(r_logs) == list(k_logs), (hook, step)
+        for key in k_logs:
+            np.testing.assert_allclose(r_logs[key], k_logs[key], rtol=RTOL, err_msg=(hook, step))
+
+
+# (steps_per_execution, fit kwargs): 37 samples in batches of 4 are 10 batches, so an
+# execution can be cut short by the end of the data; with steps_per_epoch=3 and 4 steps per
+# execution, Keras still runs 4 steps an epoch (its train function loops until 4 steps or the
+# end of the data), numbered 0..3
+SPE_ROWS = [
+    (1, dict(epochs=2)),
+    (3, dict(epochs=2)),
+    (4, dict(epochs=2)),
+    (4, dict(epochs=3, steps_per_epoch=3)),
+    (2, dict(epochs=2, steps_per_epoch=4, validation_steps=1)),
+]
+
+
+@pytest.mark.parametrize("spe, fit_kw", SPE_ROWS, ids=[f"{s}-{sorted(k)}" for s, k in SPE_ROWS])
+def test_steps_per_execution_runs_callbacks_once_per_execution_as_keras(spe, fit_kw):
+    """compile(steps_per_execution=N): batch hooks fire once per N steps with (begin_step,
+    end_step) and the logs after the execution's last step, in fit, its validation, evaluate
+    and predict (whose hook gets the execution's outputs, concatenated); training itself is
+    unchanged. Compared against Keras: every hook call, the history, weights and outputs."""
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((37, 6)), rng.integers(0, 3, 37)
+    val = (x[:9], y[:9])
+    results = []
+    with floatx("float64"):
+        k_model, r_model = mlp(keras), mlp(reference)
+        r_model.set_weights(k_model.get_weights())
+        for lib, model in ((keras, k_model), (reference, r_model)):
+            model.compile(optimizer=lib.optimizers.SGD(0.05), steps_per_execution=spe, **SCCE)
+            rec = _recorder(lib)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # steps_per_epoch rows run out of data
+                hist = model.fit(x, y, batch_size=4, shuffle=False, verbose=0, callbacks=[rec],
+                                 validation_data=val, **fit_kw).history  # fmt: skip
+                model.evaluate(x, y, batch_size=8, verbose=0, callbacks=[rec])
+                out = model.predict(x, batch_size=8, verbose=0, callbacks=[rec])
+            results.append((rec.events, hist, [np.array(w) for w in model.get_weights()], out))
+    (k_events, k_hist, k_w, k_out), (r_events, r_hist, r_w, r_out) = results
+    _assert_same_events(r_events, k_events)
+    assert list(r_hist) == list(k_hist)
+    for key in k_hist:
+        np.testing.assert_allclose(r_hist[key], k_hist[key], rtol=RTOL, err_msg=key)
+    for r, k in zip(r_w, k_w, strict=True):
+        np.testing.assert_allclose(r, k, rtol=RTOL, atol=RTOL)
+    np.testing.assert_allclose(r_out, k_out, rtol=RTOL, atol=RTOL)
+
+
+@pytest.mark.parametrize("spe", [0, -1, 1.5, True, "2"])
+def test_steps_per_execution_that_is_not_a_positive_integer_fails_at_compile(spe):
+    """Keras accepts these at compile and fails or misbehaves in fit (0: 'range() arg 3 must
+    not be zero'; -1: fit runs no step; 1.5: a TypeError); the reference refuses them at
+    compile, before anything about the model changes."""
+    model = mlp(reference)
+    with pytest.raises(ValueError, match="steps_per_execution` must be a positive integer"):
+        model.compile("sgd", "sparse_categorical_crossentropy", steps_per_execution=spe)
+    assert not model.compiled

@@ -91,10 +91,12 @@ class ProgbarLogger(Callback):
         return f"\r{step}/{self.steps} {bar} {timing}{self._metrics(logs)}"
 
     def on_train_batch_end(self, batch, logs=None):
+        # with steps_per_execution an execution's end step can pass the epoch's last one
+        seen = min(batch + 1, self.steps) if self.steps else batch + 1
         if self.verbose == 1:
-            self.stream.write(self._line(batch + 1, logs, final=False))
+            self.stream.write(self._line(seen, logs, final=False))
             self.stream.flush()
-        self._seen = batch + 1
+        self._seen = seen
 
     def on_epoch_end(self, epoch, logs=None):
         steps = getattr(self, "_seen", self.steps)
@@ -134,6 +136,7 @@ class CallbackList:
             raise AttributeError(hook)
 
         def call(*args, **kwargs):
+            args, kwargs = _pythonify_call(hook, args, kwargs)
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
 
@@ -363,3 +366,31 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs=None):
         self._file.close()
+
+
+def pythonify_logs(logs) -> dict:
+    """Keras's python_utils.pythonify_logs: None becomes {}; keys sorted; nested dicts
+    flattened into the top level; each value float(value) where that works (a vector metric
+    such as F1Score's, or predict's batch outputs, stays as it is)."""
+    result = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+            continue
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            pass
+        result[key] = value
+    return result
+
+
+def _pythonify_call(hook: str, args: tuple, kwargs: dict) -> tuple:
+    """A hook's arguments with its `logs` (the last positional, or the keyword) pythonified,
+    as Keras's CallbackList does for every hook before calling the callbacks."""
+    position = 1 if "batch" in hook or "epoch" in hook else 0  # (batch/epoch, logs) or (logs,)
+    if "logs" in kwargs:
+        return args, {**kwargs, "logs": pythonify_logs(kwargs["logs"])}
+    if len(args) > position:
+        return (*args[:position], pythonify_logs(args[position]), *args[position + 1 :]), kwargs
+    return args, {**kwargs, "logs": pythonify_logs(None)}

@@ -111,16 +111,22 @@ class EpochIterator:
         order = self._rng.permutation(self.n) if self.shuffle else np.arange(self.n)
         return [order[i : i + self.batch_size] for i in range(0, self.n, self.batch_size)]
 
-    def epoch(self):
-        """Yield (step, indices) for one epoch."""
+    def epoch(self, steps_per_execution: int = 1):
+        """Yield (begin_step, end_step, [indices, ...]) for one epoch, one tuple per execution
+        of up to `steps_per_execution` batches, as Keras's `_enumerate_iterator`: the steps
+        are numbered begin, begin + spe - 1 even when the pass has fewer batches left, and an
+        execution takes its batches from the pass whatever steps_per_epoch says (Keras's
+        train function loops until spe steps or the end of the data)."""
+        spe = steps_per_execution
         if self._pass is None or self.steps_per_epoch is None:
             self._pass, self._seen = self._new_pass(), 0
-        for step in range(self.steps):
+        for step in range(0, self.steps, spe):
             if self._seen >= self.num_batches:
                 if self.steps_per_epoch:
                     warnings.warn(OUT_OF_DATA, stacklevel=3)
                 break
-            self._seen += 1
-            yield step, self._pass[self._seen - 1]
+            chunk = self._pass[self._seen : self._seen + spe]
+            self._seen += spe
+            yield step, step + spe - 1, chunk
         if self._seen >= self.num_batches:
             self._pass, self._seen = self._new_pass(), 0

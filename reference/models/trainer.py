@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,13 @@ def _plain(x: Any) -> Any:
     return nest.map_structure(lambda v: v.numpy() if isinstance(v, TrackedArray) else v, x)
 
 
+def _concatenate(outputs: list) -> Any:
+    """Per-batch outputs (each one structure of arrays) joined along the batch axis."""
+    flat = [nest.flatten(o) for o in outputs]
+    joined = [np.concatenate([f[i] for f in flat]) for i in range(len(flat[0]))]
+    return nest.pack_sequence_as(outputs[0], joined)
+
+
 def _for_output(sample_weight, i: int):
     """The sample weights of output i: one array per output, or the same for all."""
     if isinstance(sample_weight, list | tuple | dict):
@@ -33,6 +41,7 @@ class Trainer:
     def _init_trainer(self) -> None:
         self.compiled = False
         self.optimizer = None
+        self.steps_per_execution = 1
         self.stop_training = False
         self.history = None
         self._compile_loss = None
@@ -42,8 +51,22 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True) -> None:  # fmt: skip
         """Keras: Model.compile. Losses, metrics and the accuracy variant are resolved at the
-        first batch, from the shapes of y and y_pred, as Keras does."""
+        first batch, from the shapes of y and y_pred, as Keras does. With steps_per_execution
+        N, fit, evaluate and predict call their batch callbacks once per N steps, as Keras
+        (each step is still one update). Differences: a steps_per_execution that is not a
+        positive integer is a ValueError here; Keras accepts it and fails (0, 1.5) or runs no
+        step (-1) in fit; run_eagerly, jit_compile and auto_scale_loss change nothing."""
+        if (
+            not isinstance(steps_per_execution, numbers.Integral)
+            or isinstance(steps_per_execution, bool)
+            or steps_per_execution < 1
+        ):
+            raise ValueError(
+                "compile: `steps_per_execution` must be a positive integer. Received: "
+                f"steps_per_execution={steps_per_execution!r}"
+            )
         self.optimizer = optimizers_module.get(optimizer)
+        self.steps_per_execution = int(steps_per_execution)
         self._user_loss, self._user_loss_weights = loss, loss_weights
         self._user_metrics, self._user_weighted = metrics, weighted_metrics
         self._compile_loss = None
@@ -226,10 +249,11 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            for step, index in iterator.epoch():
-                cbs.on_train_batch_begin(step)
-                logs = self.train_step(tuple(take(d, index) for d in (x, y, sample_weight)))
-                cbs.on_train_batch_end(step, logs)
+            for begin, end, chunk in iterator.epoch(self.steps_per_execution):
+                cbs.on_train_batch_begin(begin)
+                for index in chunk:
+                    logs = self.train_step(tuple(take(d, index) for d in (x, y, sample_weight)))
+                cbs.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
             epoch_logs = dict(logs)
@@ -272,24 +296,36 @@ class Trainer:
         cbs.on_test_begin()
         self.reset_metrics()
         logs: dict = {}
-        for step, index in iterator.epoch():
-            cbs.on_test_batch_begin(step)
-            logs = self.test_step(tuple(take(d, index) for d in (x, y, sample_weight)))
-            cbs.on_test_batch_end(step, logs)
+        for begin, end, chunk in iterator.epoch(self.steps_per_execution):
+            cbs.on_test_batch_begin(begin)
+            for index in chunk:
+                logs = self.test_step(tuple(take(d, index) for d in (x, y, sample_weight)))
+            cbs.on_test_batch_end(end, logs)
         cbs.on_test_end(logs)
         if verbose not in (0, "auto") and logs:
             print(" - ".join(f"{k}: {float(np.mean(v)):.4f}" for k, v in logs.items()))
         return logs if return_dict else self._flatten_logs(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Keras: Model.predict: outputs of call(training=False), batch by batch, concatenated."""
+        """Keras: Model.predict: outputs of call(training=False), batch by batch (the first
+        `steps` when given), concatenated. Callbacks get on_predict_batch_end(end_step,
+        {"outputs": ...}) once per execution, with that execution's outputs concatenated."""
         x = as_arrays(x)
         n = cardinality(x, None, None)
-        batches = self._batches(n, batch_size, False, None)
-        outs = [_plain(self(take(x, index), training=False)) for index in batches]
-        flat = [nest.flatten(o) for o in outs]
-        joined = [np.concatenate([f[i] for f in flat]) for i in range(len(flat[0]))]
-        return nest.pack_sequence_as(outs[0], joined)
+        iterator = EpochIterator(n, batch_size, steps, False)
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            cbs = callbacks
+        else:
+            cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose)
+        cbs.on_predict_begin()
+        outs: list = []
+        for begin, end, chunk in iterator.epoch(self.steps_per_execution):
+            cbs.on_predict_batch_begin(begin)
+            done = [_plain(self(take(x, index), training=False)) for index in chunk]
+            outs += done
+            cbs.on_predict_batch_end(end, {"outputs": _concatenate(done)})
+        cbs.on_predict_end()
+        return _concatenate(outs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):  # fmt: skip
