@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _malloc, nest
 from .. import callbacks as callbacks_module
 from .. import metrics as metrics_module
-from .. import nest
 from .. import optimizers as optimizers_module
 from ..autodiff import GradientTape
 from ..autodiff.tracked import TrackedArray
@@ -213,6 +213,7 @@ class Trainer:
         sample_weight is one array, or one per output; validation_data is (x, y) or
         (x, y, sample_weight); validation_freq an int (every n-th epoch) or a list of 1-based
         epochs; steps_per_epoch takes batches from a pass that carries over across epochs."""
+        _malloc.pin_thresholds()  # see _malloc.py: no page faults per step
         self._check_compiled()
         if not isinstance(validation_freq, int | list):
             raise ValueError(
@@ -284,6 +285,7 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False):  # fmt: skip
         """Keras: Model.evaluate: the loss and metrics over the batches (the first `steps`
         when given); a dict with return_dict, else Keras's ordered list (one value bare)."""
+        _malloc.pin_thresholds()  # see _malloc.py: no page faults per step
         self._check_compiled()
         x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
         n = cardinality(x, y, sample_weight)
@@ -310,6 +312,7 @@ class Trainer:
         """Keras: Model.predict: outputs of call(training=False), batch by batch (the first
         `steps` when given), concatenated. Callbacks get on_predict_batch_end(end_step,
         {"outputs": ...}) once per execution, with that execution's outputs concatenated."""
+        _malloc.pin_thresholds()  # see _malloc.py: no page faults per step
         x = as_arrays(x)
         n = cardinality(x, None, None)
         iterator = EpochIterator(n, batch_size, steps, False)
@@ -335,6 +338,7 @@ class Trainer:
         x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
         cardinality(x, y, sample_weight)
         sample_weight = check_sample_weight(y, sample_weight, class_weight)
+        _malloc.pin_thresholds()
         self.reset_metrics()
         logs = self.train_step((x, y, sample_weight))
         return logs if return_dict else self._flatten_logs(logs)
@@ -344,6 +348,7 @@ class Trainer:
         self._check_compiled()
         x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
         cardinality(x, y, sample_weight)
+        _malloc.pin_thresholds()
         self.reset_metrics()
         logs = self.test_step((x, y, sample_weight))
         return logs if return_dict else self._flatten_logs(logs)
