@@ -116,7 +116,8 @@ class EpochIterator:
         of up to `steps_per_execution` batches, as Keras's `_enumerate_iterator`: the steps
         are numbered begin, begin + spe - 1 even when the pass has fewer batches left, and an
         execution takes its batches from the pass whatever steps_per_epoch says (Keras's
-        train function loops until spe steps or the end of the data)."""
+        train function loops until spe steps or the end of the data;
+        docs/keras-facts.md#fact-10-steps-per-execution)."""
         spe = steps_per_execution
         if self._pass is None or self.steps_per_epoch is None:
             self._pass, self._seen = self._new_pass(), 0
