@@ -46,6 +46,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autodiff import defvjp, primitive
+from .conv_depthwise import Depthwise, depthwise_forward, depthwise_input_grad, depthwise_ok
+from .conv_depthwise import depthwise_kernel_grad as _depthwise_kernel_grad
 from .conv_shifted import Shifted, shifted_residual
 from .conv_shifted import shifted_forward as _shifted_forward
 from .conv_shifted import shifted_input_grad as _shifted_input_grad
@@ -152,6 +154,13 @@ def conv_forward(x, kernel, strides, pads, dilation, groups=1, bias=None, residu
     if _shifted_ok(x, kernel, strides, groups):
         out = conv_output_sizes(x.shape[1:-1], kernel.shape[:-2], strides, dilation, pads)
         return _shifted_forward(x, kernel, pads, dilation, out, bias, residual)
+    if depthwise_ok(x.shape[-1], kernel.shape[-2], groups):
+        out = conv_output_sizes(x.shape[1:-1], kernel.shape[:-2], strides, dilation, pads)
+        xpad = _pad(x, pads)
+        y = depthwise_forward(xpad, kernel, strides, dilation, out, groups)
+        if bias is not None:
+            y += bias
+        return y, Depthwise(xpad, tuple(strides), tuple(dilation), out)
     cols, out = _columns(x, kernel.shape[:-2], strides, dilation, pads, groups)
     y = _ungroup(_gemm(cols, _grouped_kernel(kernel, groups)), x.shape[0], out)
     if bias is not None:
@@ -172,6 +181,8 @@ def kernel_grad_from_columns(cols, dy, kernel_shape, groups=1):
     one GEMM per tap."""
     if isinstance(cols, Shifted):
         return _shifted_kernel_grad(cols, dy, tuple(kernel_shape))
+    if isinstance(cols, Depthwise):
+        return _depthwise_kernel_grad(cols, dy, tuple(kernel_shape))
     g = _gemm(cols.transpose(0, 2, 1), _group(dy, groups))  # (G, prod(K) * Cg, O/G)
     *k, cg, o = kernel_shape
     g = g.reshape(groups, math.prod(k), cg, o // groups).transpose(1, 2, 0, 3)
@@ -198,6 +209,8 @@ def conv_transpose(dy, kernel, x_shape, strides, pads, dilation, groups=1):
     """
     if _shifted_ok(dy, kernel, strides, groups):
         return _shifted_input_grad(dy, kernel, tuple(x_shape), pads, dilation)
+    if depthwise_ok(x_shape[-1], kernel.shape[-2], groups):
+        return depthwise_input_grad(dy, kernel, tuple(x_shape), strides, pads, dilation)
     n, *sizes, c = x_shape
     kernel_size, cg = kernel.shape[:-2], kernel.shape[-2]
     out = dy.shape[1:-1]
@@ -230,6 +243,10 @@ def conv_kernel_grad(x, dy, kernel_shape, strides, pads, dilation, groups=1):
     if _shifted_ok(x, dy, strides, groups):
         res = shifted_residual(x, pads, dilation)
         return _shifted_kernel_grad(res, dy, tuple(kernel_shape))
+    if depthwise_ok(x.shape[-1], kernel_shape[-2], groups):
+        out = tuple(dy.shape[1:-1])
+        res = Depthwise(_pad(x, pads), tuple(strides), tuple(dilation), out)
+        return _depthwise_kernel_grad(res, dy, tuple(kernel_shape))
     cols, _ = _columns(x, tuple(kernel_shape[:-2]), strides, dilation, pads, groups)
     return kernel_grad_from_columns(cols, dy, tuple(kernel_shape), groups)
 
