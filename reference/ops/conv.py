@@ -17,8 +17,8 @@ Shapes: x (N, *S, C); kernel (*K, C // groups, O) ("HWIO", TF's layout; PyTorch'
 y (N, *Q, O) with Q_i = (S_i + pad_before_i + pad_after_i - d_i * (K_i - 1) - 1) // s_i + 1.
 `pads` is a tuple of (before, after) per spatial axis, from `conv_pads`.
 
-Two formulations, chosen per call (both exact to float rounding, tested against each other and
-against `conv_naive` in fast_paths_test.py and conv_test.py):
+Three formulations, chosen per call (all exact to float rounding, tested against each other
+and against `conv_naive` in fast_paths_test.py, depthwise_test.py and conv_test.py):
 
 - shifted GEMMs (stride 1, one group, float32/float64, an im2col of 4 MiB or more): the
   zero-padded input is one matrix of rows (lead + N * prod(G), C) on a grid G (`_grid`: each
@@ -33,9 +33,11 @@ against `conv_naive` in fast_paths_test.py and conv_test.py):
   than outputs (1.06x for 3x3 "same" on 32x32). One BLAS call per tap and piece, though:
   with a multi-threaded BLAS on a machine whose cores are all busy, each call waits for its
   helper thread's time slice (bench_conv).
+- depthwise (groups == channels, one input channel per group; conv_depthwise.py): per tap
+  one element-wise multiply-add over a window view of the padded input, in blocks of images.
 - im2col (everything else): GEMMs over a stride-trick window view, copied once.
 
-`conv_naive` is the definition as loops, the executable specification of both.
+`conv_naive` is the definition as loops, the executable specification of all three.
 """
 
 from __future__ import annotations
