@@ -14,6 +14,7 @@ from bench import (
     bench_attention,
     bench_batchnorm,
     bench_conv,
+    bench_conv_family,
     bench_dense,
     bench_interleave,
     bench_saving,
@@ -40,6 +41,8 @@ ROWS = [  # (module, extra arguments, the timings and ratios of its JSON, all po
      lambda p: [r["times_s"] for r in p["results"].values()]),
     (bench_conv, ["--shape", "2", "6", "6", "3"],
      lambda p: [[r["times_s"], r["ratio"]] for r in p["results"].values()]),
+    (bench_conv_family, ["--scale", "16"],
+     lambda p: [[r["times_s"], r["ratio_fwd"], r["ratio_fwd_bwd"]] for r in p["results"].values()]),
     (bench_attention, ["--shape", "2", "8", "16"], lambda p: [p["times_s"], p["ratios"]]),
     (bench_saving, ["--units", "4", "8", "2"], lambda p: [p["times_s"], p["ratios"]]),
 ]  # fmt: skip
