@@ -189,9 +189,14 @@ def avg_pool(x, pool_size, strides, pads):
     Computes: y[n, q, c] = sum_k xpad[n, q * s + k, c] / count(q).
     VJP: dx = avg_pool_grad(dy, x.shape).
     """
-    win, out = _window_view(x, pool_size, strides, pads, 0)
-    nd = len(pool_size)
-    total = win.sum(axis=tuple(range(1 + nd, 1 + 2 * nd)))
+    ones = (1,) * len(pool_size)
+    out = conv_output_sizes(x.shape[1:-1], pool_size, strides, ones, pads)
+    # the taps added one view at a time, in order: a sum over the window axes of a strided
+    # window view took 7 ms of a 9 ms AveragePooling2D(3, 2, same) on (32, 32, 32, 32)
+    views = _tap_views(_padded(x, pads, 0), pool_size, strides, out)
+    total = views[0].copy()
+    for view in views[1:]:
+        total += view
     return total / _counts(x.shape[1:-1], pool_size, strides, pads, out).astype(x.dtype)
 
 
