@@ -202,3 +202,31 @@ def test_masked_selection_keeps_special_values_bit_for_bit():
     out = P._masked(v, mask)
     np.testing.assert_array_equal(out.view(np.uint32)[:3], v.view(np.uint32)[:3])
     np.testing.assert_array_equal(out.view(np.uint32)[3:], 0)  # +0.0: no NaN from inf * 0
+
+
+# (x shape, kernel shape, strides, dilation, padding): the im2col input gradient's cases
+COL2IM = [
+    ((2, 9, 8, 3), (3, 3, 3, 4), (2, 2), (1, 1), "same"),
+    ((1, 7, 7, 2), (2, 3, 2, 3), (3, 2), (1, 2), "valid"),
+    ((2, 11, 4), (5, 4, 2), (2,), (1,), "causal"),
+    ((1, 5, 6, 4, 2), (2, 2, 3, 2, 3), (2, 1, 2), (1, 1, 1), "same"),
+]
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 2e-5)])
+@pytest.mark.parametrize("case", COL2IM, ids=str)
+def test_col2im_with_a_gemm_per_tap_equals_one_gemm(case, dtype, rtol, monkeypatch):
+    """conv_transpose's per-tap GEMMs (large inputs) against its one GEMM (small ones)."""
+    xs, ks, strides, dilation, padding = case
+    rng = np.random.default_rng(4)
+    k = rng.standard_normal(ks).astype(dtype)
+    pads = C.conv_pads(xs[1:-1], ks[:-2], strides, dilation, padding)
+    out = C.conv_output_sizes(xs[1:-1], ks[:-2], strides, dilation, pads)
+    dy = rng.standard_normal((xs[0], *out, ks[-1])).astype(dtype)
+    got = {}
+    for name, limit in (("per_tap", 0), ("one", 1 << 62)):
+        monkeypatch.setattr(C, "_PER_TAP_BYTES", limit)
+        got[name] = C.conv_transpose(dy, k, xs, strides, pads, dilation)
+    want = got["one"]
+    assert got["per_tap"].dtype == want.dtype and got["per_tap"].shape == want.shape == xs
+    np.testing.assert_allclose(got["per_tap"], want, rtol=rtol, atol=rtol * np.abs(want).max())
