@@ -8,26 +8,28 @@ show where the reference is slow.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_conv_family.py [--json PATH]
 
-Measured (2-core AMD EPYC, first Zen generation, quiet; one run, medians of 3 per-round ratios
-[min-max], reference / tf.function, forward; forward+backward):
+Measured (2-core AMD EPYC, first Zen generation, quiet; medians of 3 per-round ratios [min-max],
+reference / tf.function, forward; forward+backward). Two runs: before and after the per-tap
+col2im GEMMs (conv.py's _PER_TAP_BYTES) and the tap-view average pooling:
 
-    Conv2D(64, 3, strides=2, same)            1.57 [1.21-1.60]; 2.38 [2.34-3.03]
-    Conv2D(32, 3, dilation_rate=2, same)      1.17 [0.94-1.28]; 2.01 [1.92-2.02]
-    Conv2D(64, 1)                             1.26 [1.22-1.26]; 2.15 [1.93-2.34]
-    Conv2D(32, 3, groups=4, same)             3.16 [3.14-3.60]; 0.12 [0.12-0.15]
-    DepthwiseConv2D(3, same)                  2.24 [1.97-2.37]; 4.37 [4.00-4.61]
-    SeparableConv2D(32, 3, same)              3.78 [3.49-4.21]; 4.38 [3.84-4.42]
-    Conv2DTranspose(32, 3, strides=2, same)   2.60 [2.43-2.94]; 2.59 [2.25-2.70]
-    Conv1D(64, 5, causal)                     1.31 [0.99-1.33]; 1.74 [1.49-2.42]
-    Conv3D(16, 3, same)                       1.33 [0.94-1.50]; 1.39 [1.36-1.53]
-    AveragePooling2D(3, 2, same)              2.96 [2.75-3.42]; 6.42 [5.29-6.52]
-    UpSampling2D(2, bilinear)                 2.25 [1.93-2.56]; 3.33 [3.14-3.70]
+                                              before                      after
+    Conv2D(64, 3, strides=2, same)            1.57; 2.38 [2.34-3.03]      1.29; 1.64 [1.07-2.30]
+    Conv2D(32, 3, dilation_rate=2, same)      1.17; 2.01                  1.42; 1.99
+    Conv2D(64, 1)                             1.26; 2.15                  1.28; 1.73
+    Conv2D(32, 3, groups=4, same)             3.16; 0.12                  2.53; 0.11
+    DepthwiseConv2D(3, same)                  2.24; 4.37                  2.48; 4.72
+    SeparableConv2D(32, 3, same)              3.78; 4.38                  3.77; 3.84
+    Conv2DTranspose(32, 3, strides=2, same)   2.60; 2.59                  1.87; 2.29
+    Conv1D(64, 5, causal)                     1.31; 1.74                  0.94; 1.69
+    Conv3D(16, 3, same)                       1.33; 1.39                  1.06; 1.32
+    AveragePooling2D(3, 2, same)              2.96; 6.42                  1.95; 5.50
+    UpSampling2D(2, bilinear)                 2.25; 3.33                  2.25; 2.78
 
-Before the depthwise tap loop (conv_depthwise.py), DepthwiseConv2D took 17.3x / 37x and
+Rows that no change touched moved by up to 0.4 between the runs (this host's noise). Before
+the depthwise tap loop (conv_depthwise.py), DepthwiseConv2D took 17.3x / 37x and
 SeparableConv2D 15.3x / 17.5x (a scratch run of the same cases). Where the rest goes: strided
-convolutions copy an im2col and scatter the input gradient back with strided adds (Conv2D
-stride 2: 2.8 ms of a 9.9 ms forward, 8.4 ms of a 15.5 ms input gradient); grouped ones run
-one stacked matmul per group.
+convolutions copy an im2col and scatter the input gradient with strided adds; average pooling's
+gradient is nine strided adds; grouped convolutions run one stacked matmul per group.
 """
 
 from __future__ import annotations
