@@ -291,10 +291,7 @@ class Trainer:
         n = cardinality(x, y, sample_weight)
         check_sample_weight(y, sample_weight, None)
         iterator = EpochIterator(n, batch_size, steps, False)
-        if isinstance(callbacks, callbacks_module.CallbackList):
-            cbs = callbacks
-        else:
-            cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose)
+        cbs = self._callback_list(callbacks, verbose)
         cbs.on_test_begin()
         self.reset_metrics()
         logs: dict = {}
@@ -308,6 +305,12 @@ class Trainer:
             print(" - ".join(f"{k}: {float(np.mean(v)):.4f}" for k, v in logs.items()))
         return logs if return_dict else self._flatten_logs(logs)
 
+    def _callback_list(self, callbacks, verbose):
+        """fit's own CallbackList (validation inside fit), or a new one of the user's."""
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            return callbacks
+        return callbacks_module.CallbackList(callbacks, model=self, verbose=verbose)
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Keras: Model.predict: outputs of call(training=False), batch by batch (the first
         `steps` when given), concatenated. Callbacks get on_predict_batch_end(end_step,
@@ -316,10 +319,7 @@ class Trainer:
         x = as_arrays(x)
         n = cardinality(x, None, None)
         iterator = EpochIterator(n, batch_size, steps, False)
-        if isinstance(callbacks, callbacks_module.CallbackList):
-            cbs = callbacks
-        else:
-            cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose)
+        cbs = self._callback_list(callbacks, verbose)
         cbs.on_predict_begin()
         outs: list = []
         for begin, end, chunk in iterator.epoch(self.steps_per_execution):

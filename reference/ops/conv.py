@@ -18,7 +18,7 @@ y (N, *Q, O) with Q_i = (S_i + pad_before_i + pad_after_i - d_i * (K_i - 1) - 1)
 `pads` is a tuple of (before, after) per spatial axis, from `conv_pads`.
 
 Three formulations, chosen per call (all exact to float rounding, tested against each other
-and against `conv_naive` in fast_paths_test.py, depthwise_test.py and conv_test.py):
+and against `conv_naive` in fast_paths_test.py and conv_test.py):
 
 - shifted GEMMs (stride 1, one group, float32/float64, an im2col of 4 MiB or more): the
   zero-padded input is one matrix of rows (lead + N * prod(G), C) on a grid G (`_grid`: each

@@ -121,6 +121,8 @@ def depthwise_kernel_grad(res: Depthwise, dy, kernel_shape):
     dtype = np.result_type(xpad, dy)
     dy = np.asarray(dy).reshape(n, *res.out, c, m)
     per = _images_per_block(xpad, res.out, c, m, np.dtype(dtype).itemsize)
+    if n == 0:  # an empty batch: the sum over no samples
+        return np.zeros(kernel_shape, dtype)
     partial = np.empty((-(-n // per), math.prod(kernel_size), c, m), dtype)
 
     def block(a: int, b: int) -> None:
